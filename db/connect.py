@@ -1,0 +1,36 @@
+"""Where the database is: the URL given, or the embedded server started on demand."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import asyncpg
+
+from db import embedded
+
+
+def resolve_url(database_url: str | None, data_dir: Path) -> str:
+    """Return a usable PostgreSQL URL, starting the embedded server when none is given."""
+    if database_url:
+        return database_url
+    maintenance = embedded.start_server(data_dir)
+    asyncio.run(embedded.ensure_database(maintenance, embedded.DATABASE_NAME))
+    return embedded.with_database(maintenance, embedded.DATABASE_NAME)
+
+
+async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, init=_init_connection)
+    assert pool is not None
+    return pool
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # jsonb/json come back as text by default; decoding them in the driver keeps every
+    # caller from doing it (and getting it wrong) itself.
+    import orjson
+
+    for typ in ("json", "jsonb"):
+        await conn.set_type_codec(
+            typ, encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads, schema="pg_catalog"
+        )

@@ -1,0 +1,47 @@
+"""The Starlette application: GraphQL at /graphql, health at /health."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from db.connect import create_pool
+from gongzhi.http import GraphQLEndpoint
+from gongzhi.settings import Settings, get_settings
+from schema import build_schema
+
+
+def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> Starlette:
+    settings = settings or get_settings()
+    url = database_url or settings.database_url
+    if not url:
+        raise ValueError("create_app needs a database URL (gongzhi serve resolves the embedded one)")
+
+    schema = build_schema(settings)
+    graphql = GraphQLEndpoint(schema, settings=settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict]:
+        pool = await create_pool(url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
+        try:
+            yield {"pool": pool, "settings": settings}
+        finally:
+            await pool.close()
+
+    async def health(request: Request) -> JSONResponse:
+        async with request.state.pool.acquire() as conn:
+            await conn.fetchval("SELECT 1")
+        return JSONResponse({"status": "ok"})
+
+    return Starlette(
+        routes=[
+            Route("/health", health, methods=["GET"]),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+        ],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,43 @@
+"""Service settings, read from the environment (prefix ``GONGZHI_``) and CLI flags.
+
+``DATABASE_URL`` is honoured without the prefix because that is what operators and
+platforms already set; everything else is namespaced.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import platformdirs
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("gongzhi", appauthor=False)) / "postgres"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GONGZHI_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "GONGZHI_DATABASE_URL"),
+        description="PostgreSQL URL; unset means the embedded database in data_dir.",
+    )
+    data_dir: Path = Field(default_factory=default_data_dir)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    pool_min_size: int = Field(default=2, ge=1)
+    pool_max_size: int = Field(default=10, ge=1)
+    graphiql: bool = True
+    max_query_depth: int = Field(default=12, ge=1)
+    max_aliases: int = Field(default=30, ge=1)
+    max_tokens: int = Field(default=5000, ge=1)
+    max_page_size: int = Field(default=500, ge=1)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""What each field and mutation does; DataLoaders derived from db's type-to-table mapping."""

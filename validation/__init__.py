@@ -1,0 +1,1 @@
+"""Checks on incoming data: identifier checks, registry and report suites, audit flows."""
