@@ -20,7 +20,9 @@ def resolve_url(database_url: str | None, data_dir: Path) -> str:
 
 
 async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, init=_init_connection)
+    pool = await asyncpg.create_pool(
+        url, min_size=min_size, max_size=max_size, init=_init_connection
+    )
     assert pool is not None
     return pool
 
@@ -32,5 +34,8 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
     for typ in ("json", "jsonb"):
         await conn.set_type_codec(
-            typ, encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads, schema="pg_catalog"
+            typ,
+            encoder=lambda v: orjson.dumps(v).decode(),
+            decoder=orjson.loads,
+            schema="pg_catalog",
         )

@@ -20,14 +20,18 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     settings = settings or get_settings()
     url = database_url or settings.database_url
     if not url:
-        raise ValueError("create_app needs a database URL (gongzhi serve resolves the embedded one)")
+        raise ValueError(
+            "create_app needs a database URL (gongzhi serve resolves the embedded one)"
+        )
 
     schema = build_schema(settings)
     graphql = GraphQLEndpoint(schema, settings=settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict]:
-        pool = await create_pool(url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
+        pool = await create_pool(
+            url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
+        )
         try:
             yield {"pool": pool, "settings": settings}
         finally:

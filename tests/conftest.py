@@ -106,12 +106,14 @@ def cli(database_url: str):  # type: ignore[no-untyped-def]
 @pytest.fixture
 async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """The ASGI app over HTTP (in process), with its lifespan running."""
+    from asgi_lifespan import LifespanManager
+
     from gongzhi.app import create_app
     from gongzhi.settings import Settings
 
     app = create_app(Settings(database_url=database_url, pool_min_size=1, pool_max_size=5))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             yield c
 
@@ -125,7 +127,9 @@ def gql(client: httpx.AsyncClient):  # type: ignore[no-untyped-def]
     """POST a GraphQL operation; return `data`, failing the test on any error."""
 
     async def run(query: str, variables: dict | None = None, *, errors_ok: bool = False):  # type: ignore[no-untyped-def]
-        response = await client.post("/graphql", json={"query": query, "variables": variables or {}})
+        response = await client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}
+        )
         body = response.json()
         if not errors_ok and body.get("errors"):
             raise GraphQLError(json.dumps(body["errors"], ensure_ascii=False, indent=1))

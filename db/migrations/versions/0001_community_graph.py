@@ -246,37 +246,51 @@ CREATE TRIGGER household_after_move AFTER UPDATE ON household
 
 -- Exactly one head per household, checked when the transaction commits so a household
 -- and its members can be written in any order inside it.
-CREATE FUNCTION household_has_one_head() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION check_one_head(households bigint[]) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-    touched bigint[] := CASE
-        WHEN TG_TABLE_NAME = 'household' THEN ARRAY[NEW.id]
-        WHEN TG_OP = 'DELETE' THEN ARRAY[OLD.household_id]
-        ELSE ARRAY[OLD.household_id, NEW.household_id] END;
     hid bigint;
     heads int;
 BEGIN
-    FOREACH hid IN ARRAY touched LOOP
-        CONTINUE WHEN NOT EXISTS (SELECT 1 FROM household WHERE id = hid);
+    FOREACH hid IN ARRAY households LOOP
+        CONTINUE WHEN hid IS NULL OR NOT EXISTS (SELECT 1 FROM household WHERE id = hid);
         SELECT count(*) INTO heads FROM resident WHERE household_id = hid AND relation = 'self';
         IF heads <> 1 THEN
             RAISE EXCEPTION 'household % must have exactly one head, has %', hid, heads
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'household_one_head';
         END IF;
     END LOOP;
+END
+$$;
+
+CREATE FUNCTION household_has_one_head() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM check_one_head(ARRAY[NEW.id]);
     RETURN NULL;
 END
 $$;
+
+CREATE FUNCTION resident_keeps_one_head() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        PERFORM check_one_head(ARRAY[OLD.household_id]);
+    ELSE
+        PERFORM check_one_head(ARRAY[OLD.household_id, NEW.household_id]);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
 CREATE CONSTRAINT TRIGGER household_one_head AFTER INSERT ON household
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION household_has_one_head();
 CREATE CONSTRAINT TRIGGER resident_keeps_one_head AFTER UPDATE OF relation, household_id OR DELETE ON resident
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION household_has_one_head();
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION resident_keeps_one_head();
 """
 
 DOWNGRADE = r"""
 DROP TABLE resident;
 DROP TABLE household;
 DROP TABLE area;
-DROP FUNCTION household_has_one_head, household_after_move, resident_before_write,
+DROP FUNCTION resident_keeps_one_head, household_has_one_head, check_one_head, household_after_move, resident_before_write,
     household_before_write, area_before_write, touch_updated_at, area_code_valid, area_level_rank,
     gb11643_gender, gb11643_valid, gb11643_birth_date, gb11643_check_char;
 DROP TYPE resident_role, care_tag, relation_to_head, gender, area_level;

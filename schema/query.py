@@ -1,0 +1,147 @@
+"""The root Query: entry points into the graph."""
+
+from __future__ import annotations
+
+import asyncio
+
+import strawberry
+from strawberry import Info, relay
+
+from resolvers import community as read
+from resolvers.errors import bad_input
+from resolvers.pagination import filter_items, request_from_args
+from schema.common import Connection, OrderDirection
+from schema.community import Area, Household, Resident, ResidentStats, from_record, stats_type, wrap
+from schema.community_inputs import (
+    AreaFilter,
+    AreaOrder,
+    HouseholdFilter,
+    HouseholdOrder,
+    ResidentFilter,
+    ResidentOrder,
+)
+
+
+def _key(id: relay.GlobalID, cls: type) -> int:
+    if id.type_name != cls.__name__:
+        raise bad_input(f"id {id} is a {id.type_name}, not a {cls.__name__}", "id")
+    try:
+        return int(id.node_id)
+    except ValueError:
+        raise bad_input(f"id {id} is not a valid {cls.__name__} id", "id") from None
+
+
+NODE_TYPES: dict[str, type] = {cls.__name__: cls for cls in (Area, Household, Resident)}
+
+
+async def _nodes(info: Info, ids: list[relay.GlobalID]) -> list[relay.Node | None]:
+    lookups = []
+    for gid in ids:
+        cls = NODE_TYPES.get(gid.type_name)
+        if cls is None:
+            raise bad_input(f"id {gid} names an unknown type {gid.type_name}", "id")
+        lookups.append(cls.resolve_nodes(info=info, node_ids=[str(_key(gid, cls))], required=False))
+    # gathered, so lookups of one type share a DataLoader batch
+    return [found[0] for found in await asyncio.gather(*lookups)]
+
+
+async def _root(
+    info: Info, cls: type, order, filter_input, first, after, last, before
+) -> Connection:
+    request = request_from_args(
+        info,
+        order_field=order.field,
+        descending=order.direction is OrderDirection.DESC,
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+        filter_input=filter_input,
+    )
+    return wrap(cls, await read.root_page(info, cls.__name__, request))
+
+
+@strawberry.type
+class Query:
+    # Written out rather than relay.node(): that field extension mutates the shared field
+    # and so allows only one Schema per process, and tests build one per configuration.
+    @strawberry.field(description="Any object by its global id.")
+    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
+        return (await _nodes(info, [id]))[0]
+
+    @strawberry.field(description="Objects by their global ids, in the order asked.")
+    async def nodes(self, info: Info, ids: list[relay.GlobalID]) -> list[relay.Node | None]:
+        return await _nodes(info, ids)
+
+    @strawberry.field(description="An area by its code or global id.")
+    async def area(
+        self, info: Info, code: str | None = None, id: relay.GlobalID | None = None
+    ) -> Area | None:
+        if (code is None) == (id is None):
+            raise bad_input("pass exactly one of code and id", "code")
+        if code is not None:
+            row = await read.area_by_code(info, code)
+        else:
+            row = await read.by_key(info, "Area", _key(id, Area))
+        return None if row is None else from_record(Area, row)
+
+    @strawberry.field(description="Areas, filtered and ordered (by code unless told otherwise).")
+    async def areas(
+        self,
+        info: Info,
+        filter: AreaFilter | None = None,
+        order_by: AreaOrder | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Area]:
+        return await _root(info, Area, order_by or AreaOrder(), filter, first, after, last, before)
+
+    @strawberry.field
+    async def household(self, info: Info, id: relay.GlobalID) -> Household | None:
+        row = await read.by_key(info, "Household", _key(id, Household))
+        return None if row is None else from_record(Household, row)
+
+    @strawberry.field
+    async def households(
+        self,
+        info: Info,
+        filter: HouseholdFilter | None = None,
+        order_by: HouseholdOrder | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Household]:
+        return await _root(
+            info, Household, order_by or HouseholdOrder(), filter, first, after, last, before
+        )
+
+    @strawberry.field
+    async def resident(self, info: Info, id: relay.GlobalID) -> Resident | None:
+        row = await read.by_key(info, "Resident", _key(id, Resident))
+        return None if row is None else from_record(Resident, row)
+
+    @strawberry.field
+    async def residents(
+        self,
+        info: Info,
+        filter: ResidentFilter | None = None,
+        order_by: ResidentOrder | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Resident]:
+        return await _root(
+            info, Resident, order_by or ResidentOrder(), filter, first, after, last, before
+        )
+
+    @strawberry.field(
+        description="Resident figures over everything visible, narrowed by the filter."
+    )
+    async def resident_stats(
+        self, info: Info, filter: ResidentFilter | None = None
+    ) -> ResidentStats:
+        return stats_type(await read.resident_stats(info, None, filter_items(filter)))
