@@ -14,17 +14,18 @@ from strawberry.extensions import (
 )
 
 from schema.community import Area, Household, Resident
+from schema.errors import ErrorCodes, Schema
 from schema.query import Query
 
 TYPES = [Area, Household, Resident]
 
 
-def build_schema(settings: Any | None = None) -> strawberry.federation.Schema:
+def build_schema(settings: Any | None = None) -> Schema:
     """The federated schema with the limits in settings (defaults when None)."""
     depth = getattr(settings, "max_query_depth", 12)
     aliases = getattr(settings, "max_aliases", 30)
     tokens = getattr(settings, "max_tokens", 5000)
-    return strawberry.federation.Schema(
+    return Schema(
         query=Query,
         types=TYPES,
         federation_version="2.7",
@@ -36,5 +37,6 @@ def build_schema(settings: Any | None = None) -> strawberry.federation.Schema:
             lambda: MaxTokensLimiter(max_token_count=tokens),
             lambda: ParserCache(maxsize=1024),
             lambda: ValidationCache(maxsize=1024),
+            ErrorCodes,
         ],
     )
