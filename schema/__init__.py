@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import strawberry
 from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
