@@ -91,6 +91,8 @@ RESIDENT = Entity(
         "name": Column("{t}.name"),
         "gender": Column("{t}.gender::text"),
         "birth_date": Column("{t}.birth_date", "date"),
+        # computed in the database so both read paths agree on "today"
+        "age": Column("date_part('year', age(current_date, {t}.birth_date))::int", "int"),
         "id_number": Column("{t}.id_number"),
         "phone": Column("{t}.phone"),
         "relation": Column("{t}.relation::text"),

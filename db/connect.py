@@ -35,7 +35,13 @@ STATEMENTS = StatementCounter()
 
 async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, init=_init_connection, reset=_keep_session
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        reset=_keep_session,
+        # one time zone for every session: timestamps print the same on every path
+        server_settings={"timezone": "UTC"},
     )
     assert pool is not None
     return pool

@@ -8,13 +8,11 @@ as parameters; only mapping templates (code, not input) become SQL text.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-import orjson
 
 from db.mapping import Entity, Relation, entity
 
@@ -67,22 +65,35 @@ class Page:
     has_previous: bool
 
 
-def encode_cursor(order: str, value: Any, key: Any) -> str:
-    if isinstance(value, dt.date | dt.datetime):
-        value = value.isoformat()
-    raw = orjson.dumps([order, value, key])
+def encode_cursor(order: str, key: Any, sort_text: str) -> str:
+    """Opaque cursor: base64url of ``ORDER:key:sort-value-as-PostgreSQL-prints-it``.
+
+    The sort value is the database's own text of it, so the compiled read path can build
+    the very same cursor in SQL (see db/compiler.py, ``cursor_sql``).
+    """
+    raw = f"{order}:{key}:{sort_text}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def cursor_sql(order: str, key_sql: str, sort_sql: str) -> str:
+    """The SQL twin of encode_cursor (PostgreSQL's base64 wraps lines; those are dropped)."""
+    return (
+        f"rtrim(translate(encode(convert_to('{order}:' || ({key_sql})::text || ':' || "
+        f"({sort_sql})::text, 'UTF8'), 'base64'), E'+/\\n', '-_'), '=')"
+    )
+
+
 def decode_cursor(cursor: str, order: str) -> tuple[str, str]:
+    """(sort value text, key text) of a cursor issued for ``order``."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        made_for, value, key = orjson.loads(base64.urlsafe_b64decode(padded))
+        made_for, key, value = base64.urlsafe_b64decode(padded).decode().split(":", 2)
+        int(key)
     except Exception:
         raise InvalidCursor(f"cursor {cursor!r} is not one this service issued") from None
     if made_for != order:
         raise InvalidCursor(f"cursor was issued for orderBy {made_for}, not {order}")
-    return str(value), str(key)
+    return value, key
 
 
 def filter_sql(ent: Entity, alias: str, filters: FilterItems, params: Params) -> list[str]:
@@ -188,7 +199,8 @@ async def related_pages(
     clauses += cursor_clauses
     sql = (
         f"SELECT p.{parent.key} AS _parent, c.* FROM {parent.table} p "
-        f"CROSS JOIN LATERAL (SELECT {target.column_list('t')}, {sort} AS _sort "
+        f"CROSS JOIN LATERAL (SELECT {target.column_list('t')}, ({sort})::text AS _sort_text, "
+        f"{sort} AS _sort "
         f"FROM {target.table} t WHERE {_where(clauses)} ORDER BY {order_by} "
         f"LIMIT {params.add(page.limit + 1, 'int')}) c "
         f"WHERE p.{parent.key} = ANY({keys_param})"
@@ -234,7 +246,7 @@ async def root_page(
     clauses = filter_sql(ent, "t", page.filters, params)
     cursor_clauses, order_by, sort = _page_clauses(ent, "t", page, params)
     sql = (
-        f"SELECT {ent.column_list('t')}, {sort} AS _sort FROM {ent.table} t "
+        f"SELECT {ent.column_list('t')}, ({sort})::text AS _sort_text FROM {ent.table} t "
         f"WHERE {_where(clauses + cursor_clauses)} ORDER BY {order_by} "
         f"LIMIT {params.add(page.limit + 1, 'int')}"
     )
@@ -251,4 +263,4 @@ async def root_count(
 
 
 def cursor_of(ent: Entity, order: str, row: asyncpg.Record) -> str:
-    return encode_cursor(order, row["_sort"], row[ent.key])
+    return encode_cursor(order, row[ent.key], row["_sort_text"])

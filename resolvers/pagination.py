@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from db.compiler import snake
 from db.mapping import Entity
 from db.query import FilterItems, Page, PageRequest, cursor_of
 
@@ -32,22 +33,28 @@ def page_result(
 
 
 def filter_items(filter_input: Any) -> FilterItems:
-    """A Strawberry filter input as (field, database value) pairs, unset fields left out.
+    """A filter input as (field, database value) pairs, unset fields left out.
 
-    The input's Python field names are the mapping's filter names (a test holds them equal).
+    Takes the Strawberry input object (resolver path) or the dict graphql-core coerces
+    (compiled path, GraphQL names). Python field names are the mapping's filter names
+    (tests/test_mapping.py holds them equal).
     """
     if filter_input is None:
         return ()
+    if isinstance(filter_input, dict):
+        values = {snake(k): v for k, v in filter_input.items()}
+    else:
+        values = {f.name: getattr(filter_input, f.name) for f in dataclasses.fields(filter_input)}
     items = []
-    for f in dataclasses.fields(filter_input):
-        value = getattr(filter_input, f.name)
+    for name, value in values.items():
         if value is None:
             continue
         if isinstance(value, enum.Enum):
             value = value.value
         elif isinstance(value, list):
-            value = [v.value if isinstance(v, enum.Enum) else v for v in value]
-        items.append((f.name, value))
+            # a tuple: filters are part of DataLoader keys, which must be hashable
+            value = tuple(v.value if isinstance(v, enum.Enum) else v for v in value)
+        items.append((name, value))
     _check_filter(dict(items))
     return tuple(items)
 

@@ -304,6 +304,7 @@ class Resident(relay.Node):
     name: str
     gender: Gender
     birth_date: dt.date
+    age: int = strawberry.field(description="Age in whole years today.")
     id_number: str | None = strawberry.field(description="Resident ID number (GB 11643).")
     phone: str | None
     relation: RelationToHead = strawberry.field(description="Relation to the head of household.")
@@ -324,12 +325,6 @@ class Resident(relay.Node):
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Resident | None:
         row = await read.by_key(info, "Resident", int(relay.GlobalID.from_id(id).node_id))
         return None if row is None else from_record(cls, row)
-
-    @strawberry.field(description="Age in whole years today.")
-    def age(self) -> int:
-        today = dt.date.today()
-        born = self.birth_date
-        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
     @strawberry.field
     async def household(self, info: Info) -> Household:

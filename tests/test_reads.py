@@ -241,3 +241,13 @@ async def test_resident_stats_per_child_area(gql, community) -> None:  # type: i
 async def test_root_stats_with_filter(gql, community) -> None:  # type: ignore[no-untyped-def]
     data = await gql("{ residentStats(filter: {ageMin: 60}) { count partyMembers } }")
     assert data["residentStats"] == {"count": 3, "partyMembers": 1}
+
+
+async def test_list_filters_on_nested_fields(gql, community) -> None:  # type: ignore[no-untyped-def]
+    data = await gql("""{ area(code: "510129") {
+        residents(filter: {careTagsAny: [ELDERLY_ALONE]}) { totalCount }
+        residentStats(filter: {careTagsAny: [LEFT_BEHIND_CHILD]}) { count }
+        households(filter: {hasCareTag: [ELDERLY_ALONE]}) { nodes { room } } } }""")
+    assert data["area"]["residents"]["totalCount"] == 1
+    assert data["area"]["residentStats"]["count"] == 1
+    assert data["area"]["households"]["nodes"] == [{"room": "8"}]

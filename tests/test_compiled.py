@@ -1,0 +1,114 @@
+"""The compiled read path answers exactly as the resolver path does."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from db.connect import create_pool
+from tests.paths import both, via_compiled
+from tests.test_reads import community, gid  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    p = await create_pool(database_url, min_size=1, max_size=4)
+    try:
+        yield p
+    finally:
+        await p.close()
+
+
+QUERIES = [
+    '{ area(code: "510129101") { id code name level parent { code name } ancestors { code } } }',
+    """{ area(code: "510129") { children { totalCount pageInfo { hasNextPage hasPreviousPage
+        startCursor endCursor } edges { cursor node { code name } } nodes { name } } } }""",
+    """{ areas(filter: {level: VILLAGE}, orderBy: {field: NAME, direction: DESC}, first: 2) {
+        totalCount edges { cursor node { name } } pageInfo { hasNextPage endCursor } } }""",
+    """{ a: area(code: "510129101") { households { totalCount nodes { id room unit
+        createdAt updatedAt area { code } head { name } members { name relation age gender
+        birthDate idNumber phone careTags roles isPartyMember registeredHere livesHere } } } } }""",
+    """{ residents(filter: {careTagsAny: [ELDERLY_ALONE, LEFT_BEHIND_CHILD]}) { totalCount
+        nodes { name careTags household { room area { name } } } } }""",
+    """{ residents(orderBy: {field: BIRTH_DATE, direction: DESC}, last: 2) { pageInfo {
+        hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { name } } } }""",
+    """{ area(code: "510129") { residentStats { count households partyMembers
+        byCareTag { tag count } byGender { gender count } byAgeBand { band count } }
+        children { nodes { code residentStats(filter: {ageMin: 60}) { count } } } } }""",
+    "{ residentStats(filter: {isPartyMember: true}) { __typename count byGender { count } } }",
+    """query Q { __typename area(code: "510129101201-01") { ...A ... on Area { name } } }
+       fragment A on Area { code level __typename households { __typename
+       edges { __typename node { __typename room } } pageInfo { __typename endCursor } } }""",
+    '{ area(code: "nope") { code } }',
+    """{ x: areas(first: 1) { nodes { code } } y: areas(first: 1, orderBy: {field: NAME}) {
+       nodes { name } } }""",
+]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+async def test_both_paths_agree(pool, community, query: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    await both(pool, query)
+
+
+async def test_variables_fragments_and_directives(pool, community) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    query = """query($code: String!, $f: ResidentFilter, $n: Int, $deep: Boolean!,
+                     $o: ResidentOrderField = NAME) {
+      area(code: $code) { name residents(filter: $f, first: $n, orderBy: {field: $o}) {
+        totalCount nodes { name household @include(if: $deep) { room }
+                           age @skip(if: $deep) } } } }"""
+    for variables in (
+        {"code": "510129", "f": {"gender": "FEMALE"}, "n": 2, "deep": True},
+        {"code": "510129", "f": {"ageMin": 30, "nameContains": "王"}, "n": 5, "deep": False},
+        {"code": "510129101", "f": None, "n": None, "deep": True, "o": "BIRTH_DATE"},
+    ):
+        await both(pool, query, variables)
+
+
+async def test_pages_walk_the_same_way(pool, community) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    query = """query($after: String) { residents(first: 2, after: $after, orderBy: {field: NAME}) {
+        pageInfo { hasNextPage endCursor } nodes { name } } }"""
+    after = None
+    names = []
+    while True:
+        page = (await both(pool, query, {"after": after}))["data"]["residents"]
+        names += [n["name"] for n in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert len(names) == 6
+
+
+async def test_node_lookups(pool, community) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    query = """query($id: ID!) { node(id: $id) { __typename id ... on Resident { name
+        household { room } } ... on Household { room } ... on Area { code } } }"""
+    for type_name, key in (
+        ("Resident", community["residents"][0]),
+        ("Household", community["households"][1]),
+        ("Area", community["areas"]["510129"]),
+        ("Resident", 999999),
+    ):
+        await both(pool, query, {"id": gid(type_name, key)})
+    await both(
+        pool,
+        "query($id: ID!) { resident(id: $id) { name } }",
+        {"id": gid("Resident", community["residents"][2])},
+    )
+
+
+async def test_invalid_arguments_fall_back(pool, community) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    for query, variables in (
+        ("{ residents(first: 100000) { totalCount } }", None),
+        ("{ residents(filter: {ageMin: 9, ageMax: 1}) { totalCount } }", None),
+        ("query($a: String) { residents(after: $a) { totalCount } }", {"a": "garbage"}),
+        ("query($id: ID!) { resident(id: $id) { name } }", {"id": gid("Household", 1)}),
+        ("{ area(code: ", None),
+        ("mutation { __typename }", None),
+        ("{ _service { sdl } }", None),
+    ):
+        assert await via_compiled(pool, query, variables) is None, query
+
+
+async def test_stats_item_subselection(pool, community) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    await both(pool, "{ residentStats { f0: byAgeBand { f0: band } } }")
