@@ -27,13 +27,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from starlette import status
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -41,6 +42,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET
 
 from gongzhi.settings import Settings
+from resolvers.compiled import CompiledReads
 from resolvers.context import Context
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -126,10 +128,68 @@ def _request_error_status(response_data: GraphQLHTTPResponse) -> int:
     return status.HTTP_400_BAD_REQUEST
 
 
+EXECUTION_HEADER = "x-gongzhi-execution"
+
+
+class RawJSON(str):
+    """JSON text made by PostgreSQL, sent as it is (see GraphQLEndpoint.encode_json)."""
+
+
 class GraphQLEndpoint(GraphQL[Context, None]):
     def __init__(self, schema: BaseSchema, *, settings: Settings) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
+        self.compiled = (
+            CompiledReads(
+                schema._schema,
+                max_depth=settings.max_query_depth,
+                max_aliases=settings.max_aliases,
+                max_tokens=settings.max_tokens,
+                max_page_size=settings.max_page_size,
+            )
+            if settings.compiled_reads
+            else None
+        )
+
+    async def execute_single(  # type: ignore[override]
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Response,
+        context: Context,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Answer from one compiled SQL statement when the query allows it.
+
+        ``x-gongzhi-execution: resolver`` on the request forces Strawberry's execution (to
+        compare the paths); the response's header of that name says which path answered.
+        """
+        if (
+            self.compiled is not None
+            and request_data.query
+            and request.headers.get(EXECUTION_HEADER) != "resolver"
+        ):
+            data = await self.compiled.execute(
+                context.pool,
+                request_data.query,
+                request_data.variables,
+                request_data.operation_name,
+            )
+            if data is not None:
+                sub_response.headers[EXECUTION_HEADER] = "compiled"
+                return ExecutionResult(data=RawJSON(data), errors=None)  # type: ignore[arg-type]
+        sub_response.headers[EXECUTION_HEADER] = "resolver"
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+
+    def encode_json(self, data: object) -> bytes:
+        if isinstance(data, dict) and isinstance(data.get("data"), RawJSON):
+            rest = {k: v for k, v in data.items() if k != "data"}
+            tail = b"," + orjson.dumps(rest)[1:] if rest else b"}"
+            return b'{"data":' + data["data"].encode() + tail
+        return orjson.dumps(data)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None

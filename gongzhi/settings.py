@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     pool_min_size: int = Field(default=2, ge=1)
     pool_max_size: int = Field(default=10, ge=1)
     graphiql: bool = True
+    compiled_reads: bool = Field(
+        default=True, description="Answer compilable queries with one SQL statement."
+    )
     max_query_depth: int = Field(default=12, ge=1)
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=5000, ge=1)

@@ -225,10 +225,10 @@ class CompiledReads:
         query: str,
         variables: dict[str, Any] | None,
         operation_name: str | None,
-    ) -> bytes | None:
+    ) -> str | None:
+        """The JSON text of the response's ``data``, or None for the resolver path."""
         prepared = self.prepare(query, variables, operation_name)
         if prepared is None:
             return None
         compiled, params = prepared
-        text = await pool.fetchval(compiled.sql, *params)
-        return b'{"data":' + text.encode() + b"}"
+        return await pool.fetchval(compiled.sql, *params)

@@ -26,8 +26,8 @@ async def via_resolvers(pool: asyncpg.Pool, query: str, variables: dict | None =
 
 
 async def via_compiled(pool: asyncpg.Pool, query: str, variables: dict | None = None) -> Any:
-    body = await COMPILED.execute(pool, query, variables, None)
-    return None if body is None else json.loads(body)
+    data = await COMPILED.execute(pool, query, variables, None)
+    return None if data is None else {"data": json.loads(data)}
 
 
 def same(a: Any, b: Any) -> bool:

@@ -41,21 +41,30 @@ async def populate(db, households: int) -> None:  # type: ignore[no-untyped-def]
         )
 
 
-async def statements_for(gql, query: str) -> tuple[int, dict]:  # type: ignore[no-untyped-def]
-    await gql(query)  # warm: connection codecs and prepared statements
+async def statements_for(client, query: str, path: str = "resolver") -> tuple[int, dict]:  # type: ignore[no-untyped-def]
+    async def post() -> dict:
+        response = await client.post(
+            "/graphql", json={"query": query}, headers={"x-gongzhi-execution": path}
+        )
+        assert response.headers["x-gongzhi-execution"] == path
+        body = response.json()
+        assert "errors" not in body, body
+        return body["data"]
+
+    await post()  # warm: connection codecs and prepared statements
     before = STATEMENTS.count
-    data = await gql(query)
+    data = await post()
     return STATEMENTS.count - before, data
 
 
 @pytest.mark.parametrize("households", [3, 40])
 async def test_nested_query_runs_one_statement_per_relation(
-    gql,
+    client,
     db,
     households: int,  # type: ignore[no-untyped-def]
 ) -> None:
     await populate(db, households)
-    count, data = await statements_for(gql, NESTED)
+    count, data = await statements_for(client, NESTED)
     area = data["area"]
     assert area["households"]["totalCount"] == households
     assert len(area["households"]["nodes"]) == households
@@ -66,12 +75,19 @@ async def test_nested_query_runs_one_statement_per_relation(
     assert count <= 13, count
 
 
-async def test_statement_counts_equal_across_sizes(gql, db) -> None:  # type: ignore[no-untyped-def]
+async def test_statement_counts_equal_across_sizes(client, db) -> None:  # type: ignore[no-untyped-def]
     await populate(db, 5)
-    small, _ = await statements_for(gql, NESTED)
+    small, _ = await statements_for(client, NESTED)
     areas = await db.fetchval("SELECT id FROM area WHERE code = '510129101201-01'")
     for i in range(45):
         await add_household(db, areas, str(500 + i), [{"name": f"新户{i}"}])
-    large, data = await statements_for(gql, NESTED)
+    large, data = await statements_for(client, NESTED)
     assert data["area"]["households"]["totalCount"] == 50
     assert small == large
+
+
+async def test_compiled_path_runs_one_statement(client, db) -> None:  # type: ignore[no-untyped-def]
+    await populate(db, 20)
+    count, data = await statements_for(client, NESTED, path="compiled")
+    assert count == 1
+    assert data["area"]["households"]["totalCount"] == 20
