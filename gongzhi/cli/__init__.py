@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from gongzhi.cli import database, serve
+from gongzhi.cli import areas, database, sdl, seed, serve
 
 app = typer.Typer(
     name="gongzhi",
@@ -15,20 +15,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-serve.register(app)
-database.register(app)
-
-
-def _register_optional() -> None:
-    # Command groups added by later modules register themselves here so this file stays
-    # the single list of what the CLI offers.
-    from gongzhi.cli import areas, seed
-
-    areas.register(app)
-    seed.register(app)
+for module in (serve, database, areas, seed, sdl):
+    module.register(app)
 
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    _register_optional()
     app()
