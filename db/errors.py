@@ -38,6 +38,10 @@ CONSTRAINTS: dict[str, tuple[str, str | None]] = {
     "household_address": ("ADDRESS_TAKEN", "room"),
     "household_room_check": ("INVALID_INPUT", "room"),
     "household_unit_check": ("INVALID_INPUT", "unit"),
+    "resident_lives_or_registered": ("INVALID_INPUT", "livesHere"),
+    # a referenced row deleted by a concurrent transaction
+    "household_area_id_fkey": ("UNKNOWN_AREA", "areaCode"),
+    "resident_household_id_fkey": ("NOT_FOUND", "householdId"),
 }
 
 

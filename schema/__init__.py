@@ -13,6 +13,7 @@ from strawberry.extensions import (
 )
 
 from schema.community import Area, Household, Resident
+from schema.community_mutations import Mutation
 from schema.errors import ErrorCodes, Schema
 from schema.query import Query
 
@@ -26,6 +27,7 @@ def build_schema(settings: Any | None = None) -> Schema:
     tokens = getattr(settings, "max_tokens", 5000)
     return Schema(
         query=Query,
+        mutation=Mutation,
         types=TYPES,
         federation_version="2.7",
         extensions=[
