@@ -220,10 +220,11 @@ BEGIN
         RAISE EXCEPTION 'birth date % is in the future', NEW.birth_date
             USING ERRCODE = 'check_violation', CONSTRAINT = 'resident_birth_date_past';
     END IF;
-    IF TG_OP = 'INSERT' OR NEW.household_id <> OLD.household_id THEN
+    -- area_path always follows the household: on insert, on a move to another household,
+    -- and when household_after_move rewrites it (any other value is replaced)
+    IF TG_OP = 'INSERT' OR NEW.household_id <> OLD.household_id
+       OR NEW.area_path IS DISTINCT FROM OLD.area_path THEN
         SELECT area_path INTO NEW.area_path FROM household WHERE id = NEW.household_id;
-    ELSE
-        NEW.area_path := OLD.area_path;
     END IF;
     IF TG_OP = 'UPDATE' THEN
         NEW.updated_at := now();
