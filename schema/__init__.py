@@ -12,12 +12,21 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
-from schema.community import Area, Household, Resident
-from schema.community_mutations import Mutation
-from schema.errors import ErrorCodes, Schema
-from schema.query import Query
+from strawberry.tools import merge_types
 
+from schema.community import Area, Household, Resident
+from schema.community_mutations import Mutation as CommunityMutation
+from schema.errors import ErrorCodes, Schema
+from schema.query import Query as CommunityQuery
+
+# Each domain contributes its root fields here; merge_types keeps the field order.
+QUERIES: tuple[type, ...] = (CommunityQuery,)
+MUTATIONS: tuple[type, ...] = (CommunityMutation,)
+# Entities (federation @key types) must be listed so _entities can resolve them.
 TYPES = [Area, Household, Resident]
+
+Query = merge_types("Query", QUERIES)
+Mutation = merge_types("Mutation", MUTATIONS)
 
 
 def build_schema(settings: Any | None = None) -> Schema:
