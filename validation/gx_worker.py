@@ -1,0 +1,228 @@
+"""What runs inside a Great Expectations worker process.
+
+Great Expectations is synchronous, holds the GIL and spends ~0.1-0.2 s per run building
+its metric graph, so it never runs on the event loop: ``validation.gx_pool`` runs these
+functions in worker processes. Each worker builds its context, batch definition and
+suite once (``init_worker``) and then validates one DataFrame per call. A worker is one
+process running one call at a time, so the batch definition is never shared between
+threads (Great Expectations 1.24 returned another thread's results when it was).
+
+Input crosses the process boundary as plain column lists; output as plain tuples:
+``(position, expectation index, message)`` for every failing row.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from validation.suite import COLUMN_TYPES, INPUTS, Suite, build_gx_suite, load_suite
+
+POSITION = "_pos"
+
+Finding = tuple[int, int, str]
+
+
+class BrokenCheck(RuntimeError):
+    """An expectation raised instead of judging the data: a bug in the suite or the runner,
+    never bad data. The submission fails; nothing is stored."""
+
+
+class Runner:
+    def __init__(self, suite: Suite) -> None:
+        # No usage statistics leave the machine; set before Great Expectations reads it.
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self.suite = suite
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        self.gx_suites = build_gx_suite(suite, context)
+        source = context.data_sources.add_pandas("intake")
+        self.batch_definitions = {
+            frame: source.add_dataframe_asset(frame).add_batch_definition_whole_dataframe(frame)
+            for frame in INPUTS
+        }
+        self.context = context
+        self.by_index = {e.index: e for e in suite.expectations}
+
+    def frames(self, columns: Mapping[str, Sequence[str | None]]) -> dict[str, Any]:
+        """The frames the suite runs on: one row per report with parsed values and derived
+        columns, and one row per cell with its text as submitted."""
+        import pandas as pd
+
+        n = len(next(iter(columns.values()))) if columns else 0
+        positions = pd.RangeIndex(n)
+        rows: dict[str, Any] = {POSITION: positions}
+        cells = []
+        for column, ctype in self.suite.columns.items():
+            text = pd.Series(columns[column], dtype="object")
+            cells.append(
+                pd.DataFrame({POSITION: positions, "column": column, "text": text, ctype: text})
+            )
+            if ctype == "text":
+                continue
+            ok = text.str.fullmatch(self.suite.formats[ctype]).fillna(False).astype(bool)
+            valid = text.where(ok)
+            if ctype == "month":
+                year = pd.to_numeric(valid.str.slice(0, 4), errors="coerce")
+                month = pd.to_numeric(valid.str.slice(5, 7), errors="coerce")
+                rows[column] = year * 12 + month - 1
+                rows["days_in_month"] = _days_in_month(year, month)
+            else:
+                rows[column] = pd.to_numeric(valid, errors="coerce").astype("float64")
+        row_frame = pd.DataFrame(rows)
+        for name, expression in self.suite.derived.items():
+            row_frame[name] = row_frame.eval(expression)
+        cell_frame = pd.concat(cells, ignore_index=True)
+        for ctype in COLUMN_TYPES:  # a type no column has still gets its (empty) column
+            if ctype not in cell_frame:
+                cell_frame[ctype] = None
+        return {"rows": row_frame, "cells": cell_frame}
+
+    def run(
+        self, columns: Mapping[str, Sequence[str | None]], parameters: Mapping[str, Any]
+    ) -> list[Finding]:
+        frames = self.frames(columns)
+        findings: list[Finding] = []
+        values = _Rows(columns, frames["rows"], self.suite)
+        for frame, df in frames.items():
+            if df.empty:
+                continue
+            batch = self.batch_definitions[frame].get_batch(batch_parameters={"dataframe": df})
+            index_columns = [POSITION, "column"] if frame == "cells" else [POSITION]
+            result = batch.validate(
+                self.gx_suites[frame],
+                result_format={
+                    "result_format": "COMPLETE",
+                    "unexpected_index_column_names": index_columns,
+                    "partial_unexpected_count": 0,
+                },
+                expectation_parameters=dict(parameters),
+            )
+            for r in result.results:
+                findings.extend(self._findings(r, values))
+        return findings
+
+    def _findings(self, r: Any, values: _Rows) -> list[Finding]:
+        expectation = self.by_index[(r.expectation_config.meta or {})["index"]]
+        if _raised(r.exception_info):
+            raise BrokenCheck(
+                f"{expectation.rule} ({expectation.type} {dict(expectation.kwargs)}) raised: "
+                f"{_exception_message(r.exception_info)}"
+            )
+        if r.success:
+            return []
+        unexpected = r.result.get("unexpected_index_list")
+        if unexpected is None:
+            raise BrokenCheck(f"{expectation.rule}: no failing rows reported")
+        found = []
+        for item in unexpected:
+            position = int(item[POSITION])
+            column = item.get("column", expectation.column)
+            message = values.message(position, expectation.message, column)
+            found.append((position, expectation.index, message))
+        return found
+
+
+def _days_in_month(year: Any, month: Any) -> Any:
+    import pandas as pd
+
+    start = pd.to_datetime(
+        {"year": year.fillna(2000), "month": month.fillna(1), "day": 1}, errors="coerce"
+    )
+    days = start.dt.days_in_month.astype("float64")
+    return days.where(year.notna() & month.notna())
+
+
+def _raised(info: Any) -> bool:
+    """Whether a result's exception_info says the check raised (its shape varies: one
+    dict, or one dict per metric)."""
+    if not isinstance(info, dict):
+        return False
+    if info.get("raised_exception"):
+        return True
+    return any(isinstance(v, dict) and v.get("raised_exception") for v in info.values())
+
+
+def _exception_message(info: dict[str, Any]) -> str:
+    if info.get("exception_message"):
+        return str(info["exception_message"])
+    for value in info.values():
+        if isinstance(value, dict) and value.get("exception_message"):
+            return str(value["exception_message"])
+    return "unknown error"
+
+
+class _Rows:
+    """Message values of a row: each column's text as submitted, and the derived values."""
+
+    def __init__(self, columns: Mapping[str, Sequence[Any]], rows: Any, suite: Suite) -> None:
+        self.columns: dict[str, Sequence[Any]] = dict(columns)
+        self.rows = rows
+        self.derived = (*suite.derived, "days_in_month")
+
+    def message(self, position: int, template: str, column: str | None) -> str:
+        for name in self.derived:  # converted on first use: most runs need none
+            if name not in self.columns:
+                self.columns[name] = self.rows[name].tolist()
+        values = _Values(self.columns, position)
+        if column is not None:
+            values.extra = {"column": column, "value": values[column]}
+        return template.format_map(values)
+
+
+class _Values(dict[str, Any]):
+    def __init__(self, columns: Mapping[str, list[Any]], position: int) -> None:
+        super().__init__()
+        self.columns = columns
+        self.position = position
+        self.extra: dict[str, Any] = {}
+
+    def __missing__(self, key: str) -> str:
+        if key in self.extra:
+            return str(self.extra[key])
+        return _show(self.columns[key][self.position])
+
+
+def _show(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "(empty)"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+# -- the worker process's entry points ---------------------------------------------------
+
+_runner: Runner | None = None
+
+
+def init_worker(suite_file: str) -> None:
+    """Process-pool initializer: build the context and suite once per worker."""
+    global _runner
+    # Great Expectations' own chatter (deprecations, dropped expectations, which the suite
+    # length check turns into an error) must not reach a CLI user's stderr.
+    warnings.filterwarnings("ignore", module="great_expectations")
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    _runner = Runner(load_suite(Path(suite_file)))
+
+
+def describe() -> tuple[str, int]:
+    """(suite version, expectation count) of this worker: proves it is up."""
+    assert _runner is not None
+    return _runner.suite.version, sum(len(s.expectations) for s in _runner.gx_suites.values())
+
+
+def validate(
+    columns: Mapping[str, Sequence[str | None]], parameters: Mapping[str, Any]
+) -> list[Finding]:
+    assert _runner is not None, "init_worker did not run"
+    return _runner.run(columns, parameters)

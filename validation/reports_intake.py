@@ -1,0 +1,356 @@
+"""The monthly report intake (contract section 2), shared by the CLI and GraphQL.
+
+parse -> one DataFrame for every submission that arrived within the coalescing window ->
+the suite in ONE Great Expectations run (worker processes) -> the checks that need stored
+data in ONE SQL statement -> accepted rows stored and rejected rows quarantined, with
+the validation runs, in ONE transaction per database. Each submission then gets its own
+result, findings attributed to its own rows.
+"""
+
+from __future__ import annotations
+
+import atexit
+import bisect
+import datetime as dt
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from db import reports_intake as db
+from validation.coalescer import Coalescer
+from validation.gx_pool import SuitePool
+from validation.report_rows import ReportRows
+from validation.report_verdicts import Judge, Parser, RowVerdict, current_period, thresholds
+from validation.suite import Suite, SuiteError, load_suite, suite_path
+
+log = logging.getLogger(__name__)
+
+SUITE = "community_monthly_report"
+CONTRACT_RULES = frozenset({f"E{n}" for n in range(1, 11)} | {f"W{n}" for n in range(1, 5)})
+
+
+@dataclass(frozen=True)
+class Options:
+    dry_run: bool = False
+    atomic: bool = False
+    revise: bool = False
+
+
+@dataclass
+class Submission:
+    rows: ReportRows
+    options: Options
+    source: str  # "cli" or "graphql"
+    submitted_by: str
+    pool: asyncpg.Pool
+    # an open quarantined row this submission corrects or resubmits: (id, status)
+    resolves: tuple[int, str] | None = None
+    run_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+
+@dataclass
+class IntakeResult:
+    run_id: uuid.UUID
+    suite: str
+    suite_version: str
+    stored: bool
+    verdicts: list[RowVerdict]
+    run_stored: bool  # False for a dry run: nothing at all was written
+
+    @property
+    def accepted(self) -> list[RowVerdict]:
+        return [v for v in self.verdicts if v.accepted]
+
+    @property
+    def rejected(self) -> list[RowVerdict]:
+        return [v for v in self.verdicts if not v.accepted]
+
+    def contract_json(self) -> dict[str, Any]:
+        """The result object of contract section 2, exactly."""
+
+        def findings(items: Sequence[Any]) -> list[dict[str, str]]:
+            return [{"rule": f.rule, "message": f.message} for f in items]
+
+        return {
+            "run_id": str(self.run_id),
+            "suite": self.suite,
+            "rows": len(self.verdicts),
+            "stored": self.stored,
+            "accepted": [
+                {
+                    "row": v.row,
+                    "area_code": v.area_code,
+                    "period": v.period,
+                    "warnings": findings(v.warnings),
+                }
+                for v in self.accepted
+            ],
+            "rejected": [
+                {
+                    "row": v.row,
+                    "area_code": v.area_code,
+                    "period": v.period,
+                    "errors": findings(v.errors),
+                    "warnings": findings(v.warnings),
+                }
+                for v in self.rejected
+            ],
+        }
+
+
+class Intake:
+    def __init__(self, suite: Suite, *, workers: int = 1, window: float = 0.01) -> None:
+        missing = CONTRACT_RULES - set(suite.rules)
+        extra = set(suite.rules) - CONTRACT_RULES
+        if missing or extra:
+            raise SuiteError(
+                f"{suite.path.name}: rules differ from the contract "
+                f"(missing {sorted(missing)}, unknown {sorted(extra)})"
+            )
+        self.suite = suite
+        self.workers = SuitePool(suite, workers=workers)
+        self.judge = Judge(suite)
+        self.parser = Parser(suite)
+        self.thresholds = thresholds(suite)
+        self.coalescer: Coalescer[Submission, IntakeResult] = Coalescer(
+            self._process, window=window, size=lambda s: max(len(s.rows), 1), concurrency=workers
+        )
+
+    async def ready(self) -> None:
+        await self.workers.ready()
+
+    async def submit(self, submission: Submission) -> IntakeResult:
+        return await self.coalescer.submit(submission)
+
+    def close(self) -> None:
+        self.workers.close()
+
+    # -- one batch -------------------------------------------------------------------
+    async def _process(self, subs: list[Submission]) -> list[IntakeResult | BaseException]:
+        columns: dict[str, list[str | None]] = {c: [] for c in self.suite.columns}
+        offsets = []
+        for s in subs:
+            offsets.append(len(columns["area_code"]))
+            for c, values in columns.items():
+                values.extend(s.rows.columns[c])
+        found = await self.workers.validate(columns, {"current_period": current_period()})
+        per_sub: list[list[tuple[int, int, str]]] = [[] for _ in subs]
+        for pos, index, message in found:
+            k = _owner(offsets, pos)
+            per_sub[k].append((pos - offsets[k], index, message))
+
+        results: list[IntakeResult | BaseException] = [RuntimeError("not processed")] * len(subs)
+        by_database: dict[int, list[int]] = {}
+        for k, s in enumerate(subs):
+            by_database.setdefault(id(s.pool), []).append(k)
+        for ks in by_database.values():
+            group = [(k, subs[k], per_sub[k]) for k in ks]
+            try:
+                for k, result in zip(ks, await self._store(group), strict=True):
+                    results[k] = result
+            except Exception as exc:
+                if len(group) == 1:
+                    results[ks[0]] = exc
+                    continue
+                # one submission's failure must not fail the others: each on its own
+                log.warning("intake batch failed (%s); retrying its submissions one by one", exc)
+                for item in group:
+                    try:
+                        results[item[0]] = (await self._store([item]))[0]
+                    except Exception as single:
+                        results[item[0]] = single
+        return results
+
+    async def _store(
+        self, group: list[tuple[int, Submission, list[tuple[int, int, str]]]]
+    ) -> list[IntakeResult]:
+        pool = group[0][1].pool
+        async with pool.acquire() as conn, conn.transaction():
+            writing = any(not s.options.dry_run for _, s, _ in group)
+            if writing:
+                await db.lock(conn)
+            inputs = [
+                self.parser.check_input(j, i, s.rows)
+                for j, (_, s, _) in enumerate(group)
+                for i in range(len(s.rows))
+            ]
+            facts = await db.check_rows(conn, inputs, self.thresholds)
+            taken: dict[tuple[int, dt.date], int] = {}
+            plan = _Writes()
+            results = []
+            for j, (_, s, gx_findings) in enumerate(group):
+                mine = {pos: fact for (sub, pos), fact in facts.items() if sub == j}
+                verdicts = self.judge.verdicts(s.rows, gx_findings, mine, revise=s.options.revise)
+                results.append(self._settle(s, verdicts, mine, taken, plan))
+            if writing:
+                ids = await db.store(
+                    conn, plan.runs, plan.reports, plan.findings, plan.quarantine, plan.resolved
+                )
+                for r in results:
+                    for v in r.rejected:
+                        v.quarantine_id = ids.get((r.run_id, v.row))
+        return results
+
+    def _settle(
+        self,
+        s: Submission,
+        verdicts: list[RowVerdict],
+        facts: dict[int, Any],
+        taken: dict[tuple[int, dt.date], int],
+        plan: _Writes,
+    ) -> IntakeResult:
+        """Decide versions and what is written for one submission of the batch."""
+        for v in verdicts:
+            if not v.accepted or v.area_id is None:
+                continue
+            key = (v.area_id, self.parser.value("period", v.period))
+            if key in taken and not s.options.revise:
+                v.findings.append(self.judge.taken_meanwhile(v))
+        for v in verdicts:
+            v.sort()
+        rejected = sum(not v.accepted for v in verdicts)
+        stored = not s.options.dry_run and not (s.options.atomic and rejected)
+        result = IntakeResult(
+            s.run_id, self.suite.name, self.suite.version, stored, verdicts, not s.options.dry_run
+        )
+        if s.options.dry_run:
+            return result
+        if stored:
+            for v in result.accepted:
+                period = self.parser.value("period", v.period)
+                key = (v.area_id, period)
+                stored_version = facts[v.index]["stored_version"] or 0
+                v.version = max(stored_version, taken.get(key, 0)) + 1
+                taken[key] = v.version
+                plan.reports.append(
+                    db.ReportWrite(
+                        s.run_id,
+                        v.row,
+                        v.area_id,  # type: ignore[arg-type]
+                        period,
+                        v.version,
+                        self.parser.figures(s.rows, v.index),
+                        s.rows.columns["submitted_by"][v.index] or "",
+                    )
+                )
+        plan.add_run(s, result, self.suite)
+        if s.resolves is not None:
+            plan.resolved.append(
+                db.Resolution(s.resolves[0], s.resolves[1], s.run_id, s.submitted_by)
+            )
+        return result
+
+
+def _owner(offsets: list[int], pos: int) -> int:
+    """The submission a row of the combined frame belongs to (the last one starting at or
+    before it: an empty submission shares its offset with the next)."""
+    return bisect.bisect_right(offsets, pos) - 1
+
+
+@dataclass
+class _Writes:
+    runs: list[db.RunWrite] = field(default_factory=list)
+    reports: list[db.ReportWrite] = field(default_factory=list)
+    findings: list[db.FindingWrite] = field(default_factory=list)
+    quarantine: list[db.QuarantineWrite] = field(default_factory=list)
+    resolved: list[db.Resolution] = field(default_factory=list)
+
+    def add_run(self, s: Submission, result: IntakeResult, suite: Suite) -> None:
+        o = s.options
+        self.runs.append(
+            db.RunWrite(
+                s.run_id,
+                suite.name,
+                suite.version,
+                s.submitted_by,
+                s.source,
+                o.dry_run,
+                o.atomic,
+                o.revise,
+                len(result.verdicts),
+                len(result.accepted),
+                len(result.rejected),
+                sum(len(v.warnings) for v in result.verdicts),
+                result.stored,
+                s.started_at,
+                dt.datetime.now(dt.UTC),
+            )
+        )
+        previous = s.resolves[0] if s.resolves else None
+        for v in result.verdicts:
+            for f in v.findings:
+                self.findings.append(
+                    db.FindingWrite(
+                        s.run_id,
+                        v.row,
+                        v.area_code,
+                        v.period,
+                        v.area_path,
+                        f.rule,
+                        f.severity,
+                        f.message,
+                    )
+                )
+            if not v.accepted:
+                self.quarantine.append(
+                    db.QuarantineWrite(
+                        s.run_id,
+                        v.row,
+                        v.area_code,
+                        v.period,
+                        v.area_path,
+                        s.rows.row(v.index),
+                        [
+                            {"rule": f.rule, "severity": f.severity, "message": f.message}
+                            for f in v.findings
+                        ],
+                        previous,
+                    )
+                )
+
+
+# -- one intake per process -------------------------------------------------------------
+
+_intake: Intake | None = None
+_lock = threading.Lock()
+
+
+def get_intake(*, workers: int | None = None) -> Intake:
+    """The process's intake: its suite loaded and checked, workers started on first use.
+
+    ``GONGZHI_INTAKE_WORKERS`` (default 1) and ``GONGZHI_INTAKE_WINDOW_MS`` (default 10)
+    size the worker pool and the coalescing window.
+    """
+    global _intake
+    with _lock:
+        if _intake is None:
+            suite = load_suite(suite_path(SUITE), sql_checks=db.SQL_CHECKS)
+            n = workers or int(os.environ.get("GONGZHI_INTAKE_WORKERS", "1"))
+            window = float(os.environ.get("GONGZHI_INTAKE_WINDOW_MS", "10")) / 1000
+            _intake = Intake(suite, workers=n, window=window)
+            atexit.register(shutdown)
+        return _intake
+
+
+def shutdown() -> None:
+    global _intake
+    with _lock:
+        intake, _intake = _intake, None
+    if intake is not None:
+        intake.close()
+
+
+async def submit(submission: Submission) -> IntakeResult:
+    return await get_intake().submit(submission)
+
+
+async def drain() -> None:
+    if _intake is not None:
+        await _intake.coalescer.drain()
