@@ -16,7 +16,7 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +51,8 @@ class Submission:
     pool: asyncpg.Pool
     # an open quarantined row this submission corrects or resubmits: (id, status)
     resolves: tuple[int, str] | None = None
+    # told (stage, rows) as the rows pass each stage: "validated", then "stored"
+    progress: Callable[[str, int], None] | None = None
     run_id: uuid.UUID = field(default_factory=uuid.uuid4)
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
@@ -145,6 +147,7 @@ class Intake:
         for pos, index, message in found:
             k = _owner(offsets, pos)
             per_sub[k].append((pos - offsets[k], index, message))
+        _tell(subs, "validated")
 
         results: list[IntakeResult | BaseException] = [RuntimeError("not processed")] * len(subs)
         by_database: dict[int, list[int]] = {}
@@ -166,6 +169,7 @@ class Intake:
                         results[item[0]] = (await self._store([item]))[0]
                     except Exception as single:
                         results[item[0]] = single
+        _tell(subs, "stored")
         return results
 
     async def _store(
@@ -246,6 +250,12 @@ class Intake:
                 db.Resolution(s.resolves[0], s.resolves[1], s.run_id, s.submitted_by)
             )
         return result
+
+
+def _tell(subs: list[Submission], stage: str) -> None:
+    for s in subs:
+        if s.progress is not None:
+            s.progress(stage, len(s.rows))
 
 
 def _owner(offsets: list[int], pos: int) -> int:
