@@ -132,6 +132,8 @@ def _parse(
         kwargs = dict(entry.get("kwargs") or {})
         if "format" in entry:
             kwargs["regex"] = formats[entry["format"]]
+        if "when" in entry:
+            kwargs["row_condition"] = _condition(entry["when"], known_columns)
         frame = entry.get("input", "rows")
         if frame not in INPUTS:
             raise SuiteError(f"expectation {n}: input is one of {', '.join(INPUTS)}")
@@ -189,6 +191,23 @@ def _parse(
         expectations=tuple(expectations),
         sql_checks=tuple(checks),
     )
+
+
+_OPERATORS = ("==", "!=", "<", "<=", ">", ">=")
+
+
+def _condition(when: Any, columns: set[str]) -> dict[str, Any]:
+    """``[column, operator, value]`` as Great Expectations' structured row condition (its
+    string conditions with a condition parser are deprecated)."""
+    column, operator, value = when
+    if column not in columns or operator not in _OPERATORS:
+        raise SuiteError(f"when: {when!r} is not [column, one of {' '.join(_OPERATORS)}, value]")
+    return {
+        "type": "comparison",
+        "column": {"name": column},
+        "operator": operator,
+        "parameter": value,
+    }
 
 
 def _rule_order(rule: str) -> tuple[str, int]:
