@@ -24,6 +24,13 @@ AREA = Entity(
         "descendants": Relation("Area", "many", "{t}.path <@ {p}.path AND {t}.id <> {p}.id"),
         "households": Relation("Household", "many", "{t}.area_path <@ {p}.path"),
         "residents": Relation("Resident", "many", "{t}.area_path <@ {p}.path"),
+        # a village's monthly reports, current versions only (db/reports_mapping.py)
+        "reports": Relation(
+            "MonthlyReport",
+            "many",
+            "{t}.area_id = {p}.id AND NOT EXISTS (SELECT 1 FROM monthly_report n "
+            "WHERE n.area_id = {t}.area_id AND n.period = {t}.period AND n.version > {t}.version)",
+        ),
     },
     filters={
         "level": Filter("{t}.level = {v}::area_level", "text"),

@@ -18,12 +18,14 @@ from schema.community import Area, Household, Resident
 from schema.community_mutations import Mutation as CommunityMutation
 from schema.errors import ErrorCodes, Schema
 from schema.query import Query as CommunityQuery
+from schema.reports import MonthlyReport
+from schema.reports_root import ReportMutation, ReportQuery
 
 # Each domain contributes its root fields here; merge_types keeps the field order.
-QUERIES: tuple[type, ...] = (CommunityQuery,)
-MUTATIONS: tuple[type, ...] = (CommunityMutation,)
+QUERIES: tuple[type, ...] = (CommunityQuery, ReportQuery)
+MUTATIONS: tuple[type, ...] = (CommunityMutation, ReportMutation)
 # Entities (federation @key types) must be listed so _entities can resolve them.
-TYPES = [Area, Household, Resident]
+TYPES = [Area, Household, Resident, MonthlyReport]
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

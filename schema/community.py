@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 import strawberry
 from strawberry import Info, relay
@@ -258,6 +259,39 @@ class Area(relay.Node):
         from resolvers.pagination import filter_items
 
         return stats_type(await read.resident_stats(info, self.id, filter_items(filter)))
+
+    @strawberry.field(
+        description="Monthly reports of this village/community: the current version of each "
+        "month (MonthlyReport.versions has the history)."
+    )
+    async def reports(
+        self,
+        info: Info,
+        filter: Annotated["MonthlyReportFilter", strawberry.lazy("schema.reports_inputs")]
+        | None = None,
+        order_by: Annotated["MonthlyReportOrder", strawberry.lazy("schema.reports_inputs")]
+        | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated["MonthlyReport", strawberry.lazy("schema.reports")]]:
+        from schema.reports import MonthlyReport
+        from schema.reports_inputs import MonthlyReportOrder
+
+        return await related(
+            info,
+            MonthlyReport,
+            "Area",
+            "reports",
+            self.id,
+            order_by or MonthlyReportOrder(),
+            filter,
+            first,
+            after,
+            last,
+            before,
+        )
 
 
 @strawberry.federation.type(

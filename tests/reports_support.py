@@ -102,7 +102,11 @@ async def submit(
     **options: bool,
 ) -> intake.IntakeResult:
     submission = intake.Submission(
-        rows_from_values(rows, COLUMNS), intake.Options(**options), source, "tests", pool
+        rows_from_values(rows, COLUMNS),
+        intake.Options(**options),
+        source,
+        "tests",
+        intake.PoolDatabase(pool),
     )
     return await intake.submit(submission)
 

@@ -16,9 +16,10 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -35,6 +36,29 @@ SUITE = "community_monthly_report"
 CONTRACT_RULES = frozenset({f"E{n}" for n in range(1, 11)} | {f"W{n}" for n in range(1, 5)})
 
 
+class Database(Protocol):
+    """Where a submission is checked and stored: one transaction on one connection. A
+    pool (``PoolDatabase``), or a principal's session, whose transaction carries the
+    principal's settings for row-level security."""
+
+    def transaction(self) -> AbstractAsyncContextManager[asyncpg.Connection]: ...
+
+
+class PoolDatabase:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield conn
+
+
+def _database_key(database: Any) -> Any:
+    """Submissions with equal keys share a transaction: same pool, same principal."""
+    return (id(getattr(database, "pool", database)), getattr(database, "principal", None))
+
+
 @dataclass(frozen=True)
 class Options:
     dry_run: bool = False
@@ -48,7 +72,7 @@ class Submission:
     options: Options
     source: str  # "cli" or "graphql"
     submitted_by: str
-    pool: asyncpg.Pool
+    database: Database
     # an open quarantined row this submission corrects or resubmits: (id, status)
     resolves: tuple[int, str] | None = None
     # told (stage, rows) as the rows pass each stage: "validated", then "stored"
@@ -150,9 +174,9 @@ class Intake:
         _tell(subs, "validated")
 
         results: list[IntakeResult | BaseException] = [RuntimeError("not processed")] * len(subs)
-        by_database: dict[int, list[int]] = {}
+        by_database: dict[Any, list[int]] = {}
         for k, s in enumerate(subs):
-            by_database.setdefault(id(s.pool), []).append(k)
+            by_database.setdefault(_database_key(s.database), []).append(k)
         for ks in by_database.values():
             group = [(k, subs[k], per_sub[k]) for k in ks]
             try:
@@ -175,8 +199,7 @@ class Intake:
     async def _store(
         self, group: list[tuple[int, Submission, list[tuple[int, int, str]]]]
     ) -> list[IntakeResult]:
-        pool = group[0][1].pool
-        async with pool.acquire() as conn, conn.transaction():
+        async with group[0][1].database.transaction() as conn:
             writing = any(not s.options.dry_run for _, s, _ in group)
             if writing:
                 await db.lock(conn)

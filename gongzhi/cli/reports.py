@@ -172,7 +172,12 @@ async def _import(
             disable=not show_progress,
         ) as bar:
             submission = intake.Submission(
-                rows, options, "cli", _who(), pool, progress=lambda _stage, n: bar.update(n)
+                rows,
+                options,
+                "cli",
+                _who(),
+                intake.PoolDatabase(pool),
+                progress=lambda _stage, n: bar.update(n),
             )
             return await service.submit(submission)
     finally:
