@@ -1,0 +1,47 @@
+-- Scratch schema for the benchmark's PostGraphile server only; bench/ creates it in the
+-- scratch database, never in gongzhi's migrations. PostGraphile cannot express an ltree
+-- subtree predicate or gongzhi's member order from the tables alone, so these functions
+-- give it the same meaning as gongzhi's schema, as "computed columns" on the tables.
+CREATE SCHEMA IF NOT EXISTS bench_pgl;
+
+-- Area.households in gongzhi: households anywhere in the area's subtree, by id.
+CREATE OR REPLACE FUNCTION bench_pgl.area_households_in_subtree(a public.area)
+RETURNS SETOF public.household
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT h.* FROM public.household h WHERE h.area_path <@ a.path ORDER BY h.id
+$$;
+
+-- Household.members in gongzhi: the head first, then the oldest first.
+CREATE OR REPLACE FUNCTION bench_pgl.household_members(h public.household)
+RETURNS SETOF public.resident
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT r.* FROM public.resident r WHERE r.household_id = h.id
+    ORDER BY (r.relation <> 'self'), r.birth_date, r.id
+$$;
+
+-- Area.residentStats { count households } in gongzhi, over the area's subtree.
+DROP TYPE IF EXISTS bench_pgl.resident_stats CASCADE;
+CREATE TYPE bench_pgl.resident_stats AS (count int, households int);
+
+CREATE OR REPLACE FUNCTION bench_pgl.area_resident_stats(a public.area)
+RETURNS bench_pgl.resident_stats
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT count(*)::int, count(DISTINCT r.household_id)::int
+    FROM public.resident r WHERE r.area_path <@ a.path
+$$;
+
+-- Area.residentStats { byCareTag { tag count } } in gongzhi: every tag, zeros included,
+-- in the enum's order.
+CREATE OR REPLACE FUNCTION bench_pgl.area_care_tag_counts(a public.area)
+RETURNS TABLE (tag public.care_tag, count int)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT t.tag, coalesce(c.n, 0)::int
+    FROM unnest(enum_range(NULL::public.care_tag)) WITH ORDINALITY AS t(tag, ord)
+    LEFT JOIN (
+        SELECT x.tag, count(*) AS n
+        FROM public.resident r CROSS JOIN LATERAL unnest(r.care_tags) AS x(tag)
+        WHERE r.area_path <@ a.path
+        GROUP BY x.tag
+    ) c ON c.tag = t.tag
+    ORDER BY t.ord
+$$;
