@@ -100,8 +100,9 @@ RESIDENT = Entity(
         "birth_date": Column("{t}.birth_date", "date"),
         # computed in the database so both read paths agree on "today"
         "age": Column("date_part('year', age(current_date, {t}.birth_date))::int", "int"),
-        "id_number": Column("{t}.id_number"),
-        "phone": Column("{t}.phone"),
+        # masked in the database unless the transaction's role may see them (migration 0003)
+        "id_number": Column("mask_id_number({t}.id_number)"),
+        "phone": Column("mask_phone({t}.phone)"),
         "relation": Column("{t}.relation::text"),
         "registered_here": Column("{t}.registered_here", "boolean"),
         "lives_here": Column("{t}.lives_here", "boolean"),

@@ -7,6 +7,7 @@ from typing import Any
 
 from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
 
+from db.audit import AUDIT_ENTRY
 from db.community import AREA, HOUSEHOLD, RESIDENT
 from db.community_stats import AGE_BANDS
 from db.compiler import (
@@ -173,6 +174,7 @@ ROOT_FIELDS: dict[str, RootField] = {
     "residents": _root_connection(RESIDENT),
     "node": _node,
     "residentStats": _root_stats,
+    "auditLog": _root_connection(AUDIT_ENTRY),
 }
 
 

@@ -70,32 +70,36 @@ def snake(name: str) -> str:
 
 @dataclass
 class BindState:
-    """Arguments of one request, evaluated at most once per field."""
+    """Arguments of one request, evaluated at most once per field.
+
+    Memos are keyed by the ArgSite objects themselves (identity; they hash by id but the
+    dict holds them alive): keyed by ``id()`` a site freed during compilation could hand
+    its address, and so its arguments, to a later one.
+    """
 
     variables: Any
     policy: Policy
-    memo: dict[int, Any] = field(default_factory=dict)
+    memo: dict[ArgSite, dict[str, Any]] = field(default_factory=dict)
+    pages: dict[ArgSite, PageRequest] = field(default_factory=dict)
 
     def args(self, site: ArgSite) -> dict[str, Any]:
-        key = id(site)
-        if key not in self.memo:
+        if site not in self.memo:
             try:
-                self.memo[key] = get_argument_values(site.field_def, site.node, self.variables)
+                self.memo[site] = get_argument_values(site.field_def, site.node, self.variables)
             except Exception as exc:
                 raise Fallback(str(exc)) from None
-        return self.memo[key]
+        return self.memo[site]
 
     def page(self, site: ArgSite) -> PageRequest:
-        key = -id(site)
-        if key not in self.memo:
+        if site not in self.pages:
             assert site.entity is not None
             try:
-                self.memo[key] = self.policy.page_request(site.entity, self.args(site))
+                self.pages[site] = self.policy.page_request(site.entity, self.args(site))
             except Fallback:
                 raise
             except Exception as exc:
                 raise Fallback(str(exc)) from None
-        return self.memo[key]
+        return self.pages[site]
 
 
 @dataclass(frozen=True, eq=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -20,25 +21,41 @@ def resolve_url(database_url: str | None, data_dir: Path) -> str:
 
 
 class StatementCounter:
-    """Counts statements sent to PostgreSQL by this process (a metric, and what tests read
-    to prove a query's statement count does not grow with its rows)."""
+    """Counts data statements sent to PostgreSQL by this process (a metric, and what tests
+    read to prove a query's statement count does not grow with its rows). Transaction
+    control (BEGIN with the principal's settings, COMMIT, ROLLBACK) is not counted."""
+
+    _CONTROL = ("BEGIN", "COMMIT", "ROLLBACK")
 
     def __init__(self) -> None:
         self.count = 0
 
-    def __call__(self, record: object) -> None:
-        self.count += 1
+    def __call__(self, record: Any) -> None:
+        if not record.query.lstrip().startswith(self._CONTROL):
+            self.count += 1
 
 
 STATEMENTS = StatementCounter()
 
 
-async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+async def create_pool(
+    url: str, *, min_size: int = 2, max_size: int = 10, app_role: bool = False
+) -> asyncpg.Pool:
+    """The process's pool; ``app_role`` makes every connection work as gongzhi_app, under
+    row-level security (the service), otherwise as the login role (operators' tools)."""
+
+    async def init(conn: asyncpg.Connection) -> None:
+        await _init_connection(conn)
+        if app_role:
+            from db.session import setup_connection
+
+            await setup_connection(conn)
+
     pool = await asyncpg.create_pool(
         url,
         min_size=min_size,
         max_size=max_size,
-        init=_init_connection,
+        init=init,
         reset=_keep_session,
         # one time zone for every session: timestamps print the same on every path
         server_settings={"timezone": "UTC"},

@@ -58,6 +58,10 @@ def domain_errors() -> Iterator[None]:
     """Turn constraint violations we know into DomainError; anything else propagates."""
     try:
         yield
+    except asyncpg.InsufficientPrivilegeError as exc:
+        # row-level security refused a row (a write outside the principal's area), or the
+        # role lacks the privilege altogether
+        raise DomainError("FORBIDDEN", "outside what your role and area may change") from exc
     except (asyncpg.IntegrityConstraintViolationError, asyncpg.RaiseError) as exc:
         mapped = from_postgres(exc)
         if mapped is None:

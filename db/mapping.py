@@ -70,6 +70,7 @@ class Entity:
     filters: dict[str, Filter] = field(default_factory=dict)
     orders: dict[str, OrderKey] = field(default_factory=dict)
     default_order: str = "ID"
+    default_descending: bool = False  # when a query gives no orderBy
 
     def column_list(self, alias: str) -> str:
         return ", ".join(
@@ -90,4 +91,6 @@ def register(*entities: Entity) -> None:
 
 
 def entity(name: str) -> Entity:
+    if name not in REGISTRY:
+        import db.entities  # noqa: F401  (registers every domain's entities)
     return REGISTRY[name]

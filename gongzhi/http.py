@@ -41,6 +41,8 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET
 
+from gongzhi.auth import AuthError
+from gongzhi.principals import Authenticator
 from gongzhi.settings import Settings
 from resolvers.compiled import CompiledReads
 from resolvers.context import Context
@@ -59,8 +61,11 @@ _RANGES: dict[str, tuple[str, int]] = {
 # At equal q and specificity, the spec's own media type wins over the legacy one.
 _PREFERENCE = {GRAPHQL_RESPONSE_JSON: 1, JSON: 0}
 
+PRINCIPAL_KEY = "gongzhi.principal"
+
 _HTTP_ERROR_CODES = {
     status.HTTP_400_BAD_REQUEST: "BAD_REQUEST",
+    status.HTTP_401_UNAUTHORIZED: "UNAUTHENTICATED",
     status.HTTP_404_NOT_FOUND: "NOT_FOUND",
     status.HTTP_405_METHOD_NOT_ALLOWED: "METHOD_NOT_ALLOWED",
     status.HTTP_406_NOT_ACCEPTABLE: "NOT_ACCEPTABLE",
@@ -139,6 +144,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     def __init__(self, schema: BaseSchema, *, settings: Settings) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
+        self.authenticator = Authenticator(settings)
         self.compiled = (
             CompiledReads(
                 schema._schema,
@@ -167,11 +173,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         """
         if (
             self.compiled is not None
+            and context.principal is not None
             and request_data.query
             and request.headers.get(EXECUTION_HEADER) != "resolver"
         ):
             data = await self.compiled.execute(
-                context.pool,
+                context.db,
                 request_data.query,
                 request_data.variables,
                 request_data.operation_name,
@@ -196,6 +203,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     ) -> Context:
         return Context(
             pool=request.state.pool,
+            principal=request.scope.get(PRINCIPAL_KEY),
             max_page_size=self.settings.max_page_size,
             request=request,
             response=response,
@@ -223,6 +231,17 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 f"Cannot answer in any type the Accept header allows; use {GRAPHQL_RESPONSE_JSON}"
                 f" or {JSON}.",
                 JSON,
+            )
+        try:
+            request.scope[PRINCIPAL_KEY] = await self.authenticator.principal(
+                request.headers.get("authorization"), request.state.pool
+            )
+        except AuthError as e:
+            return self.error_response(
+                status.HTTP_401_UNAUTHORIZED,
+                str(e),
+                media_type,
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
         try:
             return await super().run(request, context, root_value)

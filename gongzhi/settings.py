@@ -10,12 +10,16 @@ from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("gongzhi", appauthor=False)) / "postgres"
+
+
+def default_secret_file() -> Path:
+    return Path(platformdirs.user_config_dir("gongzhi", appauthor=False)) / "jwt-secret"
 
 
 class Settings(BaseSettings):
@@ -32,6 +36,18 @@ class Settings(BaseSettings):
     pool_min_size: int = Field(default=2, ge=1)
     pool_max_size: int = Field(default=10, ge=1)
     graphiql: bool = True
+    jwt_secret: SecretStr | None = Field(
+        default=None, description="HS256 signing key of bearer tokens (required in production)."
+    )
+    jwt_secret_file: Path = Field(default_factory=default_secret_file)
+    token_ttl_hours: float = Field(default=8, gt=0)
+    allow_anonymous: bool = Field(
+        default=False, description="Serve requests without a token (areas only)."
+    )
+    production: bool = Field(
+        default=False,
+        description="Production mode: no GraphiQL, no introspection, a configured secret.",
+    )
     compiled_reads: bool = Field(
         default=True, description="Answer compilable queries with one SQL statement."
     )
@@ -39,6 +55,20 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=5000, ge=1)
     max_page_size: int = Field(default=500, ge=1)
+
+    @model_validator(mode="after")
+    def _production(self) -> Settings:
+        if self.production:
+            if self.jwt_secret is None:
+                raise ValueError("GONGZHI_PRODUCTION needs GONGZHI_JWT_SECRET")
+            self.graphiql = False
+        return self
+
+    def signing_key(self) -> str:
+        from gongzhi.auth import load_secret
+
+        configured = self.jwt_secret.get_secret_value() if self.jwt_secret else None
+        return load_secret(configured, self.jwt_secret_file)
 
 
 @lru_cache(maxsize=1)

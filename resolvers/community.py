@@ -66,7 +66,7 @@ async def page(
 
 async def root_page(info: Info, entity_name: str, request: query.PageRequest) -> PageResult:
     ent = entity(entity_name)
-    pool = _ctx(info).pool
+    pool = _ctx(info).db
     try:
         found = await query.root_page(pool, ent, request)
     except query.InvalidCursor as exc:
@@ -88,6 +88,6 @@ async def resident_stats(
     info: Info, area_id: int | None, filters: query.FilterItems
 ) -> community_stats.ResidentStatsRecord:
     if area_id is None:
-        stats = await community_stats.resident_stats(_ctx(info).pool, None, filters)
+        stats = await community_stats.resident_stats(_ctx(info).db, None, filters)
         return stats[None]
     return await _ctx(info).loaders.resident_stats(filters).load(area_id)

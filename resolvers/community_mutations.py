@@ -35,8 +35,8 @@ from db import community_writes as writes
 from db.community import HOUSEHOLD, RESIDENT
 from db.errors import DomainError, domain_errors
 from db.query import rows_by_key
+from db.session import audit
 from resolvers.context import Context
-from resolvers.loaders import Loaders
 from validation.ids import ResidentId, parse_resident_id
 
 Record = asyncpg.Record
@@ -63,8 +63,13 @@ CODES = (
     "NO_HEAD",
     "NOT_A_MEMBER",
     "NOT_FOUND",
+    "FORBIDDEN",
     "STALE",
 )
+
+# Roles that change households and residents (within their area; the database enforces
+# the area, this list spares the others a half-run mutation).
+WRITER_ROLES = ("admin", "officer", "community_worker", "grid_worker")
 
 # Messages for violations only the database caught (a concurrent write, usually). The
 # database's own text names constraints and relations, which is not for end users.
@@ -124,23 +129,28 @@ async def _run(info: Info, work: Callable[[asyncpg.Connection], Awaitable[Record
     """Run ``work`` on one connection in one transaction, commit included in the mapping of
     constraint violations (the deferred ones fire at COMMIT)."""
     ctx: Context = info.context
+    if ctx.db.principal.role not in WRITER_ROLES:
+        return [Problem("FORBIDDEN", f"a {ctx.db.principal.role} may not change residents' data")]
     try:
-        async with ctx.pool.acquire() as conn:
-            with domain_errors():
-                async with conn.transaction():
-                    record = await work(conn)
+        with domain_errors():
+            async with ctx.db.transaction(operation=info.field_name) as conn:
+                record = await work(conn)
+                # one audit row per mutation, in its transaction (household records have
+                # no household_id; resident records do)
+                target = "Resident" if "household_id" in record.keys() else "Household"  # noqa: SIM118
+                await audit(conn, target, record["id"])
     except Refused as exc:
         return exc.problems
     except DomainError as exc:
         return [_from_domain(exc)]
     finally:
         # Rows loaded earlier in this request (by an earlier mutation's payload) are stale.
-        ctx.loaders = Loaders(ctx.pool)
+        ctx.reset_loaders()
     return record
 
 
 def _from_domain(exc: DomainError) -> Problem:
-    if exc.code == "WRONG_AREA_LEVEL":  # the trigger's message names the area
+    if exc.code in ("WRONG_AREA_LEVEL", "FORBIDDEN"):  # messages fit for the user
         message = exc.message
     else:
         message = BACKSTOP_MESSAGES.get(exc.code, "the database refused this change")

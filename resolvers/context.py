@@ -1,4 +1,4 @@
-"""Per-request context: the pool and the request's DataLoaders."""
+"""Per-request context: who is asking, their database session, the request's DataLoaders."""
 
 from __future__ import annotations
 
@@ -6,17 +6,42 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+from graphql import GraphQLError
 
+from db.session import Principal, Session
 from resolvers.loaders import Loaders
+
+
+def unauthenticated() -> GraphQLError:
+    return GraphQLError(
+        "authentication required: send a bearer token (Authorization: Bearer <token>)",
+        extensions={"code": "UNAUTHENTICATED"},
+    )
 
 
 @dataclass
 class Context:
     pool: asyncpg.Pool
+    principal: Principal | None
     max_page_size: int = 500
     request: Any = None
     response: Any = None
-    loaders: Loaders = field(init=False)
+    _loaders: Loaders | None = field(default=None, init=False)
 
-    def __post_init__(self) -> None:
-        self.loaders = Loaders(self.pool)
+    @property
+    def db(self) -> Session:
+        """The principal's session; reading data without one is refused, so only
+        introspection and the federation SDL are open to anonymous callers."""
+        if self.principal is None:
+            raise unauthenticated()
+        return Session(self.pool, self.principal)
+
+    @property
+    def loaders(self) -> Loaders:
+        if self._loaders is None:
+            self._loaders = Loaders(self.db)
+        return self._loaders
+
+    def reset_loaders(self) -> None:
+        """Forget loaded rows (after a write in the same request)."""
+        self._loaders = None

@@ -1,9 +1,10 @@
 """Per-request DataLoaders, derived from the mapping.
 
 Loaders are created lazily, one per distinct (kind, entity, relation, arguments), so
-siblings asking the same thing share one batch. Each batch runs on the pool rather than a
-connection held by the request: graphql-core resolves siblings concurrently and an asyncpg
-connection runs one statement at a time.
+siblings asking the same thing share one batch. Each batch runs through the principal's
+session, i.e. on a pooled connection in its own transaction with the principal's settings,
+rather than on a connection held by the request: graphql-core resolves siblings
+concurrently and an asyncpg connection runs one statement at a time.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from strawberry.dataloader import DataLoader
 
 from db import community_stats, query
 from db.mapping import entity
+from db.session import Session
 
 
 class Loaders:
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
+    def __init__(self, db: Session) -> None:
+        self.pool = db  # a Session: fetch/fetchval like a pool, under the principal
         self._loaders: dict[Hashable, DataLoader[Any, Any]] = {}
 
     def _loader(

@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from strawberry.extensions import (
+    DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
     ValidationCache,
 )
-
 from strawberry.tools import merge_types
 
+from schema.audit import AuditEntry, AuditQuery
 from schema.community import Area, Household, Resident
 from schema.community_mutations import Mutation as CommunityMutation
 from schema.errors import ErrorCodes, Schema
@@ -22,10 +23,10 @@ from schema.reports import MonthlyReport
 from schema.reports_root import ReportMutation, ReportQuery
 
 # Each domain contributes its root fields here; merge_types keeps the field order.
-QUERIES: tuple[type, ...] = (CommunityQuery, ReportQuery)
+QUERIES: tuple[type, ...] = (CommunityQuery, AuditQuery, ReportQuery)
 MUTATIONS: tuple[type, ...] = (CommunityMutation, ReportMutation)
 # Entities (federation @key types) must be listed so _entities can resolve them.
-TYPES = [Area, Household, Resident, MonthlyReport]
+TYPES = [Area, Household, Resident, AuditEntry, MonthlyReport]
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
@@ -36,6 +37,7 @@ def build_schema(settings: Any | None = None) -> Schema:
     depth = getattr(settings, "max_query_depth", 12)
     aliases = getattr(settings, "max_aliases", 30)
     tokens = getattr(settings, "max_tokens", 5000)
+    production = getattr(settings, "production", False)
     return Schema(
         query=Query,
         mutation=Mutation,
@@ -50,5 +52,6 @@ def build_schema(settings: Any | None = None) -> Schema:
             lambda: ParserCache(maxsize=1024),
             lambda: ValidationCache(maxsize=1024),
             ErrorCodes,
+            *([DisableIntrospection] if production else []),
         ],
     )

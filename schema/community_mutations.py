@@ -62,6 +62,10 @@ class UserErrorCode(Enum):
     NOT_FOUND = strawberry.enum_value(
         "NOT_FOUND", description="No such object, or the id names another type."
     )
+    FORBIDDEN = strawberry.enum_value(
+        "FORBIDDEN",
+        description="Your role may not make this change, or not in this area.",
+    )
     STALE = strawberry.enum_value(
         "STALE", description="Changed by someone else since it was read; reload and retry."
     )

@@ -31,13 +31,19 @@ def _key(id: relay.GlobalID, cls: type) -> int:
         raise bad_input(f"id {id} is not a valid {cls.__name__} id", "id") from None
 
 
-NODE_TYPES: dict[str, type] = {cls.__name__: cls for cls in (Area, Household, Resident)}
+def _node_type(info: Info, type_name: str) -> type | None:
+    """The Strawberry class of a Node type of the schema (every domain's, not only ours)."""
+    definition = info.schema.get_type_by_name(type_name)
+    origin = getattr(definition, "origin", None)
+    if isinstance(origin, type) and issubclass(origin, relay.Node):
+        return origin
+    return None
 
 
 async def _nodes(info: Info, ids: list[relay.GlobalID]) -> list[relay.Node | None]:
     lookups = []
     for gid in ids:
-        cls = NODE_TYPES.get(gid.type_name)
+        cls = _node_type(info, gid.type_name)
         if cls is None:
             raise bad_input(f"id {gid} names an unknown type {gid.type_name}", "id")
         lookups.append(cls.resolve_nodes(info=info, node_ids=[str(_key(gid, cls))], required=False))

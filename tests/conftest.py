@@ -103,19 +103,51 @@ def cli(database_url: str):  # type: ignore[no-untyped-def]
     return run
 
 
+TEST_SECRET = "test-signing-key-not-for-production-0123456789"
+
+
+def token(role: str = "admin", subject: str = "tester", **claims: object) -> str:
+    """A token signed with the test apps' key."""
+    import datetime as dt
+
+    from gongzhi.auth import Claims, issue
+
+    claims_ = Claims(subject=subject, role=role, **claims)  # type: ignore[arg-type]
+    return issue(TEST_SECRET, claims_, dt.timedelta(hours=1))
+
+
+def bearer(role: str = "admin", subject: str = "tester", **claims: object) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(role, subject, **claims)}"}
+
+
 @pytest.fixture
-async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    """The ASGI app over HTTP (in process), with its lifespan running."""
+def app_settings(database_url: str):  # type: ignore[no-untyped-def]
+    from gongzhi.settings import Settings
+
+    return Settings(
+        database_url=database_url, pool_min_size=1, pool_max_size=5, jwt_secret=TEST_SECRET
+    )
+
+
+@pytest.fixture
+async def anonymous_client(app_settings) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    """The ASGI app over HTTP (in process), with its lifespan running; no credentials."""
     from asgi_lifespan import LifespanManager
 
     from gongzhi.app import create_app
-    from gongzhi.settings import Settings
 
-    app = create_app(Settings(database_url=database_url, pool_min_size=1, pool_max_size=5))
+    app = create_app(app_settings)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             yield c
+
+
+@pytest.fixture
+async def client(anonymous_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """The app over HTTP as an admin (every row, unmasked): most tests are not about access."""
+    anonymous_client.headers.update(bearer("admin"))
+    return anonymous_client
 
 
 class GraphQLError(AssertionError):

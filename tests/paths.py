@@ -7,18 +7,21 @@ from typing import Any
 
 import asyncpg
 
+from db.session import Principal
 from resolvers.compiled import CompiledReads
 from resolvers.context import Context
 from schema import build_schema
 
 SCHEMA = build_schema()
+ADMIN = Principal(subject="tester", role="admin")
 COMPILED = CompiledReads(
     SCHEMA._schema, max_depth=12, max_aliases=30, max_tokens=5000, max_page_size=500
 )
 
 
 async def via_resolvers(pool: asyncpg.Pool, query: str, variables: dict | None = None) -> Any:
-    result = await SCHEMA.execute(query, variables, context_value=Context(pool=pool))
+    context = Context(pool=pool, principal=ADMIN)
+    result = await SCHEMA.execute(query, variables, context_value=context)
     body: dict[str, Any] = {"data": result.data}
     if result.errors:
         body = {"data": result.data, "errors": [e.formatted for e in result.errors]}
@@ -26,7 +29,7 @@ async def via_resolvers(pool: asyncpg.Pool, query: str, variables: dict | None =
 
 
 async def via_compiled(pool: asyncpg.Pool, query: str, variables: dict | None = None) -> Any:
-    data = await COMPILED.execute(pool, query, variables, None)
+    data = await COMPILED.execute(Context(pool=pool, principal=ADMIN).db, query, variables, None)
     return None if data is None else {"data": json.loads(data)}
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import TEST_SECRET
+
 ROOT = Path(__file__).resolve().parent.parent
 FEDERATION_DIR = ROOT / "tests" / "federation"
 START_TIMEOUT = 45.0
@@ -129,7 +131,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextlib.contextmanager
 def gongzhi(database_url: str, log_dir: Path) -> Iterator[Server]:
-    """`python -m gongzhi serve` on DATABASE_URL (no migration: the database is migrated)."""
+    """`python -m gongzhi serve` on DATABASE_URL (no migration: the database is migrated),
+    signing key TEST_SECRET (tests/conftest.py)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with running(
@@ -139,7 +142,11 @@ def gongzhi(database_url: str, log_dir: Path) -> Iterator[Server]:
         ready_url=f"{base}/health",
         ready=_health_ready,
         log_dir=log_dir,
-        env={"DATABASE_URL": database_url, "PYTHONWARNINGS": "ignore"},
+        env={
+            "DATABASE_URL": database_url,
+            "GONGZHI_JWT_SECRET": TEST_SECRET,
+            "PYTHONWARNINGS": "ignore",
+        },
     ) as server:
         yield server
 

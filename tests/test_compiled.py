@@ -14,7 +14,7 @@ from tests.test_reads import community, gid  # noqa: F401  (fixture)
 
 @pytest.fixture
 async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    p = await create_pool(database_url, min_size=1, max_size=4)
+    p = await create_pool(database_url, min_size=1, max_size=4, app_role=True)
     try:
         yield p
     finally:
@@ -112,3 +112,14 @@ async def test_invalid_arguments_fall_back(pool, community) -> None:  # type: ig
 
 async def test_stats_item_subselection(pool, community) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     await both(pool, "{ residentStats { f0: byAgeBand { f0: band } } }")
+
+
+async def test_sites_never_share_arguments(pool, community) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    # Found by the property test: a stats field without a filter kept no reference to its
+    # argument site; a later connection's site could reuse its address and its arguments.
+    fields = " ".join(
+        f"s{i}: residentStats {{ count }} "
+        f"d{i}: descendants(last: {i % 3}) {{ totalCount edges {{ cursor }} }}"
+        for i in range(12)
+    )
+    await both(pool, f'{{ area(code: "510129") {{ {fields} }} }}')

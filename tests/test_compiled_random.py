@@ -106,7 +106,7 @@ def queries(draw) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    p = await create_pool(database_url, min_size=1, max_size=4)
+    p = await create_pool(database_url, min_size=1, max_size=4, app_role=True)
     try:
         yield p
     finally:

@@ -24,6 +24,7 @@ import pytest
 
 from db import embedded
 from tests import servers
+from tests.conftest import bearer
 from tests.factories import add_areas, add_household
 
 # The health subgraph's deterministic fake data (tests/federation/health-subgraph.mjs).
@@ -128,7 +129,13 @@ def supergraph(
 
 
 def post(url: str, query: str, variables: dict | None = None) -> dict:
-    response = httpx.post(url, json={"query": query, "variables": variables or {}}, timeout=15)
+    """As an officer of the whole county: the gateway passes the token on to gongzhi."""
+    response = httpx.post(
+        url,
+        json={"query": query, "variables": variables or {}},
+        headers=bearer("officer", "county officer", area="510129"),
+        timeout=15,
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert not body.get("errors"), body["errors"]

@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
 
 def migrate(
     data_dir: DataDirOption = None,
-    revision: str = typer.Option("head", help="Alembic revision to upgrade (or downgrade) to."),
+    revision: str = typer.Option("heads", help="Alembic revision to upgrade (or downgrade) to."),
     downgrade: bool = typer.Option(False, "--downgrade", help="Downgrade to REVISION instead."),
 ) -> None:
     """Apply database migrations to DATABASE_URL (or the embedded database)."""

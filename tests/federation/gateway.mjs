@@ -8,7 +8,7 @@
 //     --gongzhi http://127.0.0.1:8000/graphql --health http://127.0.0.1:4002/
 //   (or GATEWAY_PORT, GONGZHI_URL, HEALTH_URL)
 
-import { ApolloGateway, IntrospectAndCompose } from '@apollo/gateway';
+import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 
@@ -33,9 +33,22 @@ async function main() {
 
   const gateway = new ApolloGateway({
     supergraphSdl: new IntrospectAndCompose({ subgraphs }),
+    // subgraphs authorise each request themselves: pass the caller's bearer token on
+    buildService: ({ url }) =>
+      new RemoteGraphQLDataSource({
+        url,
+        willSendRequest({ request, context }) {
+          if (context.authorization) {
+            request.http.headers.set('authorization', context.authorization);
+          }
+        },
+      }),
   });
   const server = new ApolloServer({ gateway });
-  const { url } = await startStandaloneServer(server, { listen: { port, host } });
+  const { url } = await startStandaloneServer(server, {
+    listen: { port, host },
+    context: async ({ req }) => ({ authorization: req.headers.authorization }),
+  });
   stopOnSignals(() => server.stop());
   console.log(`gateway ready at ${url} composing ${subgraphs.map((s) => s.name).join(', ')}`);
 }
