@@ -65,9 +65,9 @@ own AS (
 ),
 groups AS (SELECT DISTINCT sub, town_id, period FROM own),
 peers AS (
-    SELECT sub, town_id, period, rate FROM own
+    SELECT sub, pos, town_id, period, rate FROM own
     UNION ALL
-    SELECT g.sub, g.town_id, g.period, r.requests_received * 100.0 / r.households
+    SELECT g.sub, NULL, g.town_id, g.period, r.requests_received * 100.0 / r.households
       FROM groups g
       JOIN area v ON v.parent_id = g.town_id AND v.level = 'village'
       JOIN monthly_report_current r ON r.area_id = v.id AND r.period = g.period
@@ -75,26 +75,36 @@ peers AS (
        AND NOT EXISTS (SELECT 1 FROM own o
                         WHERE o.sub = g.sub AND o.area_id = r.area_id AND o.period = r.period)
 ),
-centre AS (
-    SELECT sub, town_id, period, count(*) AS villages,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY rate) AS median
-      FROM peers GROUP BY sub, town_id, period
+-- medians by window functions (no join back to a grouped set: the planner misjudges
+-- those row counts badly): the middle one or two of each group's sorted values
+ranked AS (
+    SELECT p.*, row_number() OVER (PARTITION BY sub, town_id, period ORDER BY rate) AS rn,
+           count(*) OVER (PARTITION BY sub, town_id, period) AS villages
+      FROM peers p
+),
+centred AS (
+    SELECT r.*, avg(rate) FILTER (WHERE rn IN ((villages + 1) / 2, (villages + 2) / 2))
+                    OVER (PARTITION BY sub, town_id, period) AS median
+      FROM ranked r
+),
+deviations AS (
+    SELECT c.*, abs(rate - median) AS dev,
+           row_number() OVER (PARTITION BY sub, town_id, period ORDER BY abs(rate - median)) AS dn
+      FROM centred c
 ),
 spread AS (
-    SELECT p.sub, p.town_id, p.period,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(p.rate - c.median)) AS mad,
-           avg(abs(p.rate - c.median)) AS mean_ad
-      FROM peers p JOIN centre c USING (sub, town_id, period)
-     GROUP BY p.sub, p.town_id, p.period
+    SELECT d.*,
+           avg(dev) FILTER (WHERE dn IN ((villages + 1) / 2, (villages + 2) / 2))
+               OVER (PARTITION BY sub, town_id, period) AS mad,
+           avg(dev) OVER (PARTITION BY sub, town_id, period) AS mean_ad
+      FROM deviations d
 ),
 outliers AS (
-    SELECT o.sub, o.pos, o.rate, c.villages, c.median,
-           CASE WHEN s.mad > 0 THEN 0.6745 * (o.rate - c.median) / s.mad
-                WHEN s.mean_ad > 0 THEN (o.rate - c.median) / (1.253314 * s.mean_ad)
+    SELECT sub, pos, rate, villages, median,
+           CASE WHEN mad > 0 THEN 0.6745 * (rate - median) / mad
+                WHEN mean_ad > 0 THEN (rate - median) / (1.253314 * mean_ad)
                 ELSE 0 END AS z
-      FROM own o
-      JOIN centre c USING (sub, town_id, period)
-      JOIN spread s USING (sub, town_id, period)
+      FROM spread WHERE pos IS NOT NULL
 )
 SELECT l.sub, l.pos, l.area_id, l.area_name, l.area_level,
        coalesce(l.village_path, area_path_for_code(l.area_code))::text AS area_path,

@@ -119,7 +119,7 @@ async def test_submission_has_the_contracts_information(gql, db, villages) -> No
         "warnings": 0,
         "stored": True,
         "source": "GRAPHQL",
-        "submittedBy": "anonymous",
+        "submittedBy": "tester",
         "suiteVersion": intake.get_intake().suite.version,
         "dryRun": False,
         "atomic": False,

@@ -102,7 +102,12 @@ class Parser:
         )
 
     def figures(self, rows: ReportRows, pos: int) -> tuple[int | Decimal, ...]:
-        return tuple(self.value(c, rows.columns[c][pos]) for c in FIGURES)
+        """The figures of an accepted row (every one passed its format)."""
+        return tuple(
+            Decimal(text) if c in DECIMAL_FIGURES else int(text)  # type: ignore[arg-type]
+            for c in FIGURES
+            for text in (rows.columns[c][pos],)
+        )
 
 
 def thresholds(suite: Suite) -> Thresholds:

@@ -9,6 +9,7 @@ result, findings attributed to its own rows.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import bisect
 import datetime as dt
@@ -166,56 +167,85 @@ class Intake:
             offsets.append(len(columns["area_code"]))
             for c, values in columns.items():
                 values.extend(s.rows.columns[c])
-        found = await self.workers.validate(columns, {"current_period": current_period()})
-        per_sub: list[list[tuple[int, int, str]]] = [[] for _ in subs]
-        for pos, index, message in found:
-            k = _owner(offsets, pos)
-            per_sub[k].append((pos - offsets[k], index, message))
-        _tell(subs, "validated")
+        parameters = {"current_period": current_period()}
 
+        async def validate() -> list[list[tuple[int, int, str]]]:
+            found = await self.workers.validate(columns, parameters)
+            per_sub: list[list[tuple[int, int, str]]] = [[] for _ in subs]
+            for pos, index, message in found:
+                k = _owner(offsets, pos)
+                per_sub[k].append((pos - offsets[k], index, message))
+            _tell(subs, "validated")
+            return per_sub
+
+        # Great Expectations (in a worker process) and the SQL checks (in PostgreSQL) run
+        # at the same time; the verdicts need both.
+        gx = asyncio.ensure_future(validate())
         results: list[IntakeResult | BaseException] = [RuntimeError("not processed")] * len(subs)
         by_database: dict[Any, list[int]] = {}
         for k, s in enumerate(subs):
             by_database.setdefault(_database_key(s.database), []).append(k)
-        for ks in by_database.values():
-            group = [(k, subs[k], per_sub[k]) for k in ks]
-            try:
-                for k, result in zip(ks, await self._store(group), strict=True):
-                    results[k] = result
-            except Exception as exc:
-                if len(group) == 1:
-                    results[ks[0]] = exc
-                    continue
-                # one submission's failure must not fail the others: each on its own
-                log.warning("intake batch failed (%s); retrying its submissions one by one", exc)
-                for item in group:
-                    try:
-                        results[item[0]] = (await self._store([item]))[0]
-                    except Exception as single:
-                        results[item[0]] = single
+        try:
+            for ks in by_database.values():
+                await self._store_group(subs, ks, gx, results)
+        finally:
+            if not gx.done():
+                gx.cancel()
         _tell(subs, "stored")
         return results
 
+    async def _store_group(
+        self,
+        subs: list[Submission],
+        ks: list[int],
+        gx: asyncio.Future[list[list[tuple[int, int, str]]]],
+        results: list[IntakeResult | BaseException],
+    ) -> None:
+        try:
+            for k, result in zip(
+                ks, await self._store([(k, subs[k]) for k in ks], gx), strict=True
+            ):
+                results[k] = result
+        except Exception as exc:
+            if len(ks) == 1 or (gx.done() and gx.exception() is not None):
+                for k in ks:
+                    results[k] = exc
+                return
+            # one submission's failure must not fail the others: each on its own
+            log.warning("intake batch failed (%s); retrying its submissions one by one", exc)
+            for k in ks:
+                try:
+                    results[k] = (await self._store([(k, subs[k])], gx))[0]
+                except Exception as single:
+                    results[k] = single
+
     async def _store(
-        self, group: list[tuple[int, Submission, list[tuple[int, int, str]]]]
+        self,
+        group: list[tuple[int, Submission]],
+        gx: asyncio.Future[list[list[tuple[int, int, str]]]],
     ) -> list[IntakeResult]:
         async with group[0][1].database.transaction() as conn:
-            writing = any(not s.options.dry_run for _, s, _ in group)
+            writing = any(not s.options.dry_run for _, s in group)
             if writing:
                 await db.lock(conn)
             inputs = [
                 self.parser.check_input(j, i, s.rows)
-                for j, (_, s, _) in enumerate(group)
+                for j, (_, s) in enumerate(group)
                 for i in range(len(s.rows))
             ]
             facts = await db.check_rows(conn, inputs, self.thresholds)
+            by_sub: list[dict[int, Any]] = [{} for _ in group]
+            for (j, pos), fact in facts.items():
+                by_sub[j][pos] = fact
+            per_sub = await asyncio.shield(gx)
             taken: dict[tuple[int, dt.date], int] = {}
             plan = _Writes()
             results = []
-            for j, (_, s, gx_findings) in enumerate(group):
-                mine = {pos: fact for (sub, pos), fact in facts.items() if sub == j}
-                verdicts = self.judge.verdicts(s.rows, gx_findings, mine, revise=s.options.revise)
-                results.append(self._settle(s, verdicts, mine, taken, plan))
+            for j, (k, s) in enumerate(group):
+                verdicts = self.judge.verdicts(
+                    s.rows, per_sub[k], by_sub[j], revise=s.options.revise
+                )
+                results.append(self._settle(s, verdicts, by_sub[j], taken, plan))
             if writing:
                 ids = await db.store(
                     conn, plan.runs, plan.reports, plan.findings, plan.quarantine, plan.resolved

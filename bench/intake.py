@@ -1,0 +1,321 @@
+"""Statistics intake benchmark (contract section 2): ``python -m bench.intake``.
+
+Measures, on a scratch database (DATABASE_URL's server, or an embedded PostgreSQL in a
+temporary directory):
+
+1. a 10,000-row reports.csv validated and stored, end to end in a running service
+   (parse, one Great Expectations run in a warm worker, the SQL checks, one
+   transaction), and the same file through the CLI in a fresh process (which also
+   starts its worker: importing Great Expectations is most of that);
+2. 100 concurrent single-report GraphQL submissions over HTTP (the Starlette app in
+   process), coalesced into a few Great Expectations runs and transactions.
+
+Not part of the test run. Figures go to docs/performance.md ("Statistics intake").
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from db import embedded, migrate  # noqa: E402
+from db.connect import create_pool  # noqa: E402
+from validation import reports_intake as intake  # noqa: E402
+from validation.report_rows import parse_reports_csv  # noqa: E402
+
+TOWNS, VILLAGES_PER_TOWN = 20, 25  # 500 villages
+COLUMNS = [
+    "area_code",
+    "period",
+    "households",
+    "residents",
+    "party_members",
+    "requests_open_start",
+    "requests_received",
+    "requests_resolved",
+    "requests_open_end",
+    "feedback_received",
+    "feedback_satisfied",
+    "volunteers_active",
+    "volunteer_hours",
+    "activities_held",
+    "collective_income",
+    "dividends_paid",
+    "dividend_households",
+    "submitted_by",
+]
+
+
+def village_codes() -> list[str]:
+    return [
+        f"510129{100 + t:03d}{200 + v:03d}"
+        for t in range(1, TOWNS + 1)
+        for v in range(1, VILLAGES_PER_TOWN + 1)
+    ]
+
+
+async def seed_areas(conn: asyncpg.Connection) -> None:
+    await conn.execute(
+        "INSERT INTO area (code, name, level) VALUES ('51', '四川省', 'province');"
+        "INSERT INTO area (code, name, level, parent_id) SELECT '5101', '成都市', 'city', id "
+        "FROM area WHERE code = '51';"
+        "INSERT INTO area (code, name, level, parent_id) SELECT '510129', '大邑县', 'county', "
+        "id FROM area WHERE code = '5101'"
+    )
+    for t in range(1, TOWNS + 1):
+        town = f"510129{100 + t:03d}"
+        await conn.execute(
+            "INSERT INTO area (code, name, level, parent_id) "
+            "SELECT $1, $2, 'town', id FROM area WHERE code = '510129'",
+            town,
+            f"镇{t}",
+        )
+        await conn.executemany(
+            "INSERT INTO area (code, name, level, parent_id) "
+            "SELECT $1, $2, 'village', id FROM area WHERE code = $3",
+            [(f"{town}{200 + v:03d}", f"村{t}-{v}", town) for v in range(1, VILLAGES_PER_TOWN + 1)],
+        )
+
+
+def report(rng: random.Random, code: str, period: str, bad: bool) -> list[str]:
+    households = rng.randint(150, 900)
+    residents = households * rng.randint(2, 4)
+    open_start = rng.randint(0, 20)
+    received = rng.randint(5, 60)
+    resolved = rng.randint(0, open_start + received)
+    feedback = rng.randint(0, resolved)
+    volunteers = rng.randint(0, 40)
+    hours = f"{rng.randint(0, volunteers * 20)}.{rng.randint(0, 9)}" if volunteers else "0"
+    dividend_households = rng.randint(0, households // 2)
+    paid = f"{rng.randint(1, 90000)}.{rng.randint(0, 99):02d}" if dividend_households else "0"
+    open_end = open_start + received - resolved + (3 if bad else 0)  # bad rows break E7
+    return [
+        code, period, str(households), str(residents), str(rng.randint(0, residents // 10)),
+        str(open_start), str(received), str(resolved), str(open_end), str(feedback),
+        str(rng.randint(0, feedback)), str(volunteers), hours, str(rng.randint(0, 12)),
+        f"{rng.randint(0, 500000)}.{rng.randint(0, 99):02d}", paid, str(dividend_households),
+        "统计员",
+    ]  # fmt: skip
+
+
+def reports_csv(rows: int, seed: int = 1) -> bytes:
+    rng = random.Random(seed)
+    codes = village_codes()
+    months = [f"{2020 + m // 12}-{m % 12 + 1:02d}" for m in range(rows // len(codes) + 1)]
+    lines = [",".join(COLUMNS)]
+    for i in range(rows):
+        code, period = codes[i % len(codes)], months[i // len(codes)]
+        lines.append(",".join(report(rng, code, period, bad=i % 50 == 7)))
+    return ("\n".join(lines) + "\n").encode()
+
+
+async def measure_file(url: str, data: bytes) -> dict[str, float]:
+    pool = await create_pool(url, min_size=1, max_size=4)
+    service = intake.get_intake()
+    stages: dict[str, float] = {}
+    try:
+        t0 = time.perf_counter()
+        rows = parse_reports_csv(data, COLUMNS)
+        stages["parse"] = time.perf_counter() - t0
+
+        def progress(stage: str, _n: int) -> None:
+            stages[stage] = time.perf_counter() - t0
+
+        submission = intake.Submission(
+            rows, intake.Options(), "cli", "bench", intake.PoolDatabase(pool), progress=progress
+        )
+        result = await service.submit(submission)
+        stages["total"] = time.perf_counter() - t0
+        stages["accepted"] = len(result.accepted)
+        stages["rejected"] = len(result.rejected)
+        stages["warnings"] = sum(len(v.warnings) for v in result.verdicts)
+    finally:
+        await pool.close()
+    return stages
+
+
+def measure_cli(url: str, path: Path) -> float:
+    env = {**os.environ, "DATABASE_URL": url}
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "gongzhi", "reports", "import", str(path), "--revise",
+         "--format", "json"],
+        capture_output=True, env=env, cwd=REPO, check=False,
+    )  # fmt: skip
+    elapsed = time.perf_counter() - t0
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(proc.stderr.decode())
+    return elapsed
+
+
+MUTATION = """mutation($input: SubmitMonthlyReportsInput!) { submitMonthlyReports(input: $input) {
+  ... on ReportSubmission { stored accepted { row } rejected { row errors { rule } } } } }"""
+
+
+async def measure_graphql(url: str, n: int, rounds: int) -> dict[str, Any]:
+    import httpx
+    from asgi_lifespan import LifespanManager
+
+    from gongzhi.app import create_app
+    from gongzhi.settings import Settings
+
+    rng = random.Random(2)
+    codes = village_codes()
+    app = create_app(Settings(database_url=url, pool_min_size=2, pool_max_size=10))
+    coalescer = intake.get_intake().coalescer
+    rates, batches = [], []
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+
+            async def one(code: str, period: str) -> None:
+                values = dict(zip(COLUMNS, report(rng, code, period, bad=False), strict=True))
+                variables = {"input": {"rows": [_camel(values)]}}
+                body = (
+                    await client.post("/graphql", json={"query": MUTATION, "variables": variables})
+                ).json()
+                if "errors" in body or not body["data"]["submitMonthlyReports"]["stored"]:
+                    raise RuntimeError(body)
+
+            await asyncio.gather(*(one(codes[i], "2030-01") for i in range(10)))  # warm-up
+            for r in range(rounds):
+                period = f"2031-{r + 1:02d}"
+                before = coalescer.batches
+                t0 = time.perf_counter()
+                await asyncio.gather(*(one(codes[i], period) for i in range(n)))
+                elapsed = time.perf_counter() - t0
+                rates.append(n / elapsed)
+                batches.append(coalescer.batches - before)
+    return {"rates": rates, "batches": batches}
+
+
+async def measure_intake_only(url: str, n: int, rounds: int) -> dict[str, Any]:
+    """The same submissions straight into the intake: what coalescing allows when the
+    GraphQL layer costs nothing."""
+    rng = random.Random(3)
+    codes = village_codes()
+    pool = await create_pool(url, min_size=2, max_size=10)
+    service = intake.get_intake()
+    rates, batches = [], []
+    try:
+        for r in range(rounds):
+            period = f"2032-{r + 1:02d}"
+            subs = [
+                intake.Submission(
+                    parse_reports_csv(
+                        (
+                            ",".join(COLUMNS)
+                            + "\n"
+                            + ",".join(report(rng, codes[i], period, False))
+                        ).encode(),
+                        COLUMNS,
+                    ),
+                    intake.Options(),
+                    "graphql",
+                    "bench",
+                    intake.PoolDatabase(pool),
+                )
+                for i in range(n)
+            ]
+            before = service.coalescer.batches
+            t0 = time.perf_counter()
+            await asyncio.gather(*(service.submit(s) for s in subs))
+            rates.append(n / (time.perf_counter() - t0))
+            batches.append(service.coalescer.batches - before)
+    finally:
+        await pool.close()
+    return {"rates": rates, "batches": batches}
+
+
+def _camel(values: dict[str, str]) -> dict[str, str]:
+    return {
+        k.split("_")[0] + "".join(p.title() for p in k.split("_")[1:]): v for k, v in values.items()
+    }
+
+
+async def scratch_database(server: str) -> str:
+    name = f"gongzhi_bench_intake_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(server)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    url = embedded.with_database(server, name)
+    await asyncio.to_thread(migrate.upgrade, url)
+    conn = await asyncpg.connect(url)
+    try:
+        await seed_areas(conn)
+    finally:
+        await conn.close()
+    return url
+
+
+async def run(args: argparse.Namespace, server: str) -> None:
+    url = await scratch_database(server)
+    service = intake.get_intake(workers=args.workers)
+    t0 = time.perf_counter()
+    await service.ready()
+    print(f"workers ready in {time.perf_counter() - t0:.1f} s ({args.workers} worker(s))")
+    data = reports_csv(args.rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "reports.csv"
+        path.write_bytes(data)
+        stages = await measure_file(url, data)
+        print(
+            f"{args.rows} rows in a running service: {stages['total']:.2f} s "
+            f"(parse {stages['parse']:.2f}, validated at {stages['validated']:.2f}, "
+            f"stored at {stages['stored']:.2f}); {stages['accepted']:.0f} accepted, "
+            f"{stages['rejected']:.0f} rejected, {stages['warnings']:.0f} warnings"
+        )
+        cli = measure_cli(url, path)
+        print(f"{args.rows} rows through the CLI in a fresh process: {cli:.2f} s")
+    g = await measure_graphql(url, args.concurrent, args.rounds)
+    print(
+        f"{args.concurrent} concurrent single-report GraphQL submissions: "
+        f"median {statistics.median(g['rates']):.0f} reports/s "
+        f"(rounds: {', '.join(f'{r:.0f}' for r in g['rates'])}; "
+        f"GX runs per round: {', '.join(map(str, g['batches']))})"
+    )
+    i = await measure_intake_only(url, args.concurrent, args.rounds)
+    print(
+        f"{args.concurrent} concurrent single-report submissions straight into the intake: "
+        f"median {statistics.median(i['rates']):.0f} reports/s "
+        f"(rounds: {', '.join(f'{r:.0f}' for r in i['rates'])}; "
+        f"GX runs per round: {', '.join(map(str, i['batches']))})"
+    )
+    print(f"load average after the run: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    intake.shutdown()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--concurrent", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    server = os.environ.get("DATABASE_URL")
+    if server:
+        asyncio.run(run(args, server))
+        return
+    with tempfile.TemporaryDirectory(prefix="gongzhi-bench-intake-") as tmp:
+        asyncio.run(run(args, embedded.start_server(Path(tmp) / "pg")))
+
+
+if __name__ == "__main__":
+    main()
