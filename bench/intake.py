@@ -167,7 +167,26 @@ MUTATION = """mutation($input: SubmitMonthlyReportsInput!) { submitMonthlyReport
   ... on ReportSubmission { stored accepted { row } rejected { row errors { rule } } } } }"""
 
 
-async def measure_graphql(url: str, n: int, rounds: int) -> dict[str, Any]:
+SECRET = "bench-intake-secret-" + "x" * 32
+
+
+def _headers(code: str | None) -> dict[str, str]:
+    """An admin's token, or (with a village code) that village's community worker's."""
+    import datetime as dt
+
+    from gongzhi.auth import Claims, issue
+
+    claims = (
+        Claims(subject="bench", role="admin")
+        if code is None
+        else Claims(subject=f"worker-{code}", role="community_worker", area=code)
+    )
+    return {"Authorization": f"Bearer {issue(SECRET, claims, dt.timedelta(hours=1))}"}
+
+
+async def measure_graphql(url: str, n: int, rounds: int, per_village: bool) -> dict[str, Any]:
+    """``per_village``: each submission from its own village's worker (one transaction per
+    principal, as row-level security needs); else all from one admin."""
     import httpx
     from asgi_lifespan import LifespanManager
 
@@ -176,7 +195,10 @@ async def measure_graphql(url: str, n: int, rounds: int) -> dict[str, Any]:
 
     rng = random.Random(2)
     codes = village_codes()
-    app = create_app(Settings(database_url=url, pool_min_size=2, pool_max_size=10))
+    headers = {code: _headers(code if per_village else None) for code in codes[:n]}
+    app = create_app(
+        Settings(database_url=url, pool_min_size=2, pool_max_size=10, jwt_secret=SECRET)
+    )
     coalescer = intake.get_intake().coalescer
     rates, batches = [], []
     async with LifespanManager(app) as manager:
@@ -187,14 +209,19 @@ async def measure_graphql(url: str, n: int, rounds: int) -> dict[str, Any]:
                 values = dict(zip(COLUMNS, report(rng, code, period, bad=False), strict=True))
                 variables = {"input": {"rows": [_camel(values)]}}
                 body = (
-                    await client.post("/graphql", json={"query": MUTATION, "variables": variables})
+                    await client.post(
+                        "/graphql",
+                        json={"query": MUTATION, "variables": variables},
+                        headers=headers[code],
+                    )
                 ).json()
                 if "errors" in body or not body["data"]["submitMonthlyReports"]["stored"]:
                     raise RuntimeError(body)
 
-            await asyncio.gather(*(one(codes[i], "2030-01") for i in range(10)))  # warm-up
+            warm_up = f"{2030 + per_village}-01"
+            await asyncio.gather(*(one(codes[i], warm_up) for i in range(10)))
             for r in range(rounds):
-                period = f"2031-{r + 1:02d}"
+                period = f"{2033 + per_village}-{r + 1:02d}"
                 before = coalescer.batches
                 t0 = time.perf_counter()
                 await asyncio.gather(*(one(codes[i], period) for i in range(n)))
@@ -284,13 +311,15 @@ async def run(args: argparse.Namespace, server: str) -> None:
         )
         cli = measure_cli(url, path)
         print(f"{args.rows} rows through the CLI in a fresh process: {cli:.2f} s")
-    g = await measure_graphql(url, args.concurrent, args.rounds)
-    print(
-        f"{args.concurrent} concurrent single-report GraphQL submissions: "
-        f"median {statistics.median(g['rates']):.0f} reports/s "
-        f"(rounds: {', '.join(f'{r:.0f}' for r in g['rates'])}; "
-        f"GX runs per round: {', '.join(map(str, g['batches']))})"
-    )
+    for per_village in (False, True):
+        g = await measure_graphql(url, args.concurrent, args.rounds, per_village)
+        who = "each from its village's worker" if per_village else "from one admin"
+        print(
+            f"{args.concurrent} concurrent single-report GraphQL submissions ({who}): "
+            f"median {statistics.median(g['rates']):.0f} reports/s "
+            f"(rounds: {', '.join(f'{r:.0f}' for r in g['rates'])}; "
+            f"GX runs per round: {', '.join(map(str, g['batches']))})"
+        )
     i = await measure_intake_only(url, args.concurrent, args.rounds)
     print(
         f"{args.concurrent} concurrent single-report submissions straight into the intake: "
