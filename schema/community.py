@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import Info, relay
@@ -18,6 +18,11 @@ from schema.community_enums import (
     RelationToHead,
     ResidentRole,
 )
+
+if TYPE_CHECKING:  # lazy at run time: schema.reports imports this module
+    from schema.reports import MonthlyReport
+    from schema.reports_inputs import MonthlyReportFilter, MonthlyReportOrder
+
 from schema.community_inputs import (
     AreaFilter,
     AreaOrder,
@@ -267,15 +272,15 @@ class Area(relay.Node):
     async def reports(
         self,
         info: Info,
-        filter: Annotated["MonthlyReportFilter", strawberry.lazy("schema.reports_inputs")]
+        filter: Annotated[MonthlyReportFilter, strawberry.lazy("schema.reports_inputs")]
         | None = None,
-        order_by: Annotated["MonthlyReportOrder", strawberry.lazy("schema.reports_inputs")]
+        order_by: Annotated[MonthlyReportOrder, strawberry.lazy("schema.reports_inputs")]
         | None = None,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
-    ) -> Connection[Annotated["MonthlyReport", strawberry.lazy("schema.reports")]]:
+    ) -> Connection[Annotated[MonthlyReport, strawberry.lazy("schema.reports")]]:
         from schema.reports import MonthlyReport
         from schema.reports_inputs import MonthlyReportOrder
 
