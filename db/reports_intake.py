@@ -158,6 +158,25 @@ class Thresholds:
     min_villages: int  # W4
 
 
+def _checker() -> Any:
+    from db.session import Principal
+
+    # reads every area and report (auditors do), writes nothing
+    return Principal("report-intake", "auditor")
+
+
+CHECKER = _checker()
+
+
+async def act_as(conn: asyncpg.Connection, principal: Any) -> None:
+    """Make ``principal`` (db.session.Principal) the one row-level security judges for the
+    rest of the transaction, or of the savepoint it is called in."""
+    begin, _, settings = principal.settings_sql(read_only=False).partition("; ")
+    # db.session builds "BEGIN; SELECT set_config(...)": the transaction is open already
+    assert begin == "BEGIN", principal.settings_sql(read_only=False)
+    await conn.execute(settings)
+
+
 async def lock(conn: asyncpg.Connection) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock($1)", INTAKE_LOCK_KEY)
 

@@ -69,6 +69,9 @@ MONTHLY_REPORT = Entity(
 
 register(MONTHLY_REPORT)
 
+# MonthlyReport.warnings on the compiled read path
+import db.compiled_reports  # noqa: E402, F401
+
 
 def _check_area_relation() -> None:
     # Area.reports (declared with the area in db/community.py) lists current versions.

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from graphql import GraphQLError
 from strawberry import Info
 from strawberry.dataloader import DataLoader
 
@@ -36,21 +37,17 @@ class Refused:
 
 
 def database(info: Info) -> Any:
-    """The principal's session when the context has one, else the pool."""
-    ctx = info.context
-    session = getattr(ctx, "db", None)
-    return session if session is not None else intake.PoolDatabase(ctx.pool)
+    """The principal's session (UNAUTHENTICATED without one): every statement under the
+    principal's row-level security."""
+    return info.context.db
 
 
 def executor(info: Info) -> Any:
-    ctx = info.context
-    session = getattr(ctx, "db", None)
-    return session if session is not None else ctx.pool
+    return info.context.db
 
 
 def who(info: Info) -> str:
-    principal = getattr(info.context, "principal", None)
-    return getattr(principal, "subject", None) or "anonymous"
+    return str(info.context.db.principal.subject)
 
 
 def _loader(info: Info, key: Hashable, batch: Callable[[list[Any]], Awaitable[list[Any]]]) -> Any:
@@ -105,6 +102,8 @@ async def _submit(
     )
     try:
         return await intake.submit(submission)
+    except intake.IntakeRefused as exc:
+        raise GraphQLError(str(exc), extensions={"code": "FORBIDDEN"}) from None
     finally:
         _forget(info)
 

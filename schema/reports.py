@@ -74,8 +74,10 @@ class MonthlyReport(relay.Node):
     dividend_households: int
     submitted_by: str = strawberry.field(description="Who filled in the report.")
     created_at: dt.datetime
+    run_id: strawberry.ID = strawberry.field(
+        description="The validation run that stored this version (Query.validationRun)."
+    )
     area_id: strawberry.Private[int]
-    run_id: strawberry.Private[str]
     source_row: strawberry.Private[int]
 
     @classmethod
@@ -97,10 +99,6 @@ class MonthlyReport(relay.Node):
     async def versions(self, info: Info) -> list[MonthlyReport]:
         rows = await read.listed(info, "MonthlyReport", "versions", self.id)
         return [from_record(MonthlyReport, r) for r in rows]
-
-    @strawberry.field(description="The validation run that stored this version.")
-    async def run(self, info: Info) -> ValidationRun:
-        return _run(await intake_api.run(info, uuid.UUID(self.run_id)))
 
     @strawberry.field(description="Warnings (W rules) found when this version was stored.")
     async def warnings(self, info: Info) -> list[Finding]:

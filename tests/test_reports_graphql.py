@@ -280,8 +280,9 @@ query($code: String!, $filter: MonthlyReportFilter) {
     reports(filter: $filter, orderBy: {field: PERIOD, direction: DESC}) {
       totalCount
       edges { cursor node { id period version isCurrent households volunteerHours
-                            collectiveIncome dividendsPaid createdAt area { code }
-                            versions { version households isCurrent } } }
+                            collectiveIncome dividendsPaid createdAt runId area { code }
+                            warnings { rule severity row }
+                            versions { version households isCurrent warnings { rule } } } }
     }
   }
 }"""
@@ -300,10 +301,13 @@ async def test_area_reports_with_history_on_both_read_paths(pool, villages) -> N
     node = reports["edges"][0]["node"]
     assert (node["period"], node["version"], node["isCurrent"]) == ("2026-07", 2, True)
     assert (node["volunteerHours"], node["collectiveIncome"]) == ("42.5", "15000.00")
+    # the revision's open requests do not continue June's stored 6 (W1)
+    assert node["warnings"] == [{"rule": "W1", "severity": "WARNING", "row": 1}]
     assert node["versions"] == [
-        {"version": 2, "households": 121, "isCurrent": True},
-        {"version": 1, "households": 120, "isCurrent": False},
+        {"version": 2, "households": 121, "isCurrent": True, "warnings": [{"rule": "W1"}]},
+        {"version": 1, "households": 120, "isCurrent": False, "warnings": []},
     ]
+    uuid.UUID(node["runId"])
     everything = await both(pool, AREA_REPORTS, {"code": "510129101201"})
     periods = [e["node"]["period"] for e in everything["data"]["area"]["reports"]["edges"]]
     assert periods == ["2026-07", "2026-06"]
@@ -338,3 +342,37 @@ async def test_concurrent_submissions_are_coalesced_and_attributed(gql, db, vill
         assert all(a["areaCode"] == code for a in result["accepted"])
     assert len(run_ids) == len(submissions)
     assert await db.fetchval("SELECT count(*) FROM monthly_report") == 2 * len(submissions)
+
+
+async def test_each_principal_stores_only_under_its_row_level_security(
+    anonymous_client, db, villages
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import bearer
+
+    async def as_worker(village: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        response = await anonymous_client.post(
+            "/graphql",
+            json={"query": SUBMIT, "variables": {"input": {"rows": rows}}},
+            headers=bearer("community_worker", f"worker-{village}", area=village),
+        )
+        return response.json()
+
+    # coalesced into one batch: one transaction, each principal's writes judged apart
+    own, foreign, other_own = await asyncio.gather(
+        as_worker("510129101201", gql_rows(row())),
+        as_worker("510129101201", gql_rows(row(area_code="510129101202", period="2026-08"))),
+        as_worker("510129101202", gql_rows(row(area_code="510129101202"))),
+    )
+    assert own["data"]["submitMonthlyReports"]["stored"] is True
+    assert own["data"]["submitMonthlyReports"]["run"]["submittedBy"] == "worker-510129101201"
+    assert foreign["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert other_own["data"]["submitMonthlyReports"]["stored"] is True
+    stored = await db.fetch(
+        "SELECT a.code, r.period::text FROM monthly_report r JOIN area a ON a.id = r.area_id "
+        "ORDER BY a.code"
+    )
+    assert [tuple(r) for r in stored] == [
+        ("510129101201", "2026-07-01"),
+        ("510129101202", "2026-07-01"),
+    ]
+    assert await db.fetchval("SELECT count(*) FROM validation_run") == 2

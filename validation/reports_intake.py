@@ -17,8 +17,7 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -38,26 +37,23 @@ CONTRACT_RULES = frozenset({f"E{n}" for n in range(1, 11)} | {f"W{n}" for n in r
 
 
 class Database(Protocol):
-    """Where a submission is checked and stored: one transaction on one connection. A
-    pool (``PoolDatabase``), or a principal's session, whose transaction carries the
-    principal's settings for row-level security."""
+    """Where a submission is checked and stored: a pool, and (for the service) the
+    principal whose row-level security applies to what is stored. A principal's session
+    (db.session.Session) is one; ``PoolDatabase`` is a pool used as its login role (the
+    operator's CLI)."""
 
-    def transaction(self) -> AbstractAsyncContextManager[asyncpg.Connection]: ...
+    pool: asyncpg.Pool
 
 
 class PoolDatabase:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
-        async with self.pool.acquire() as conn, conn.transaction():
-            yield conn
+        self.principal = None
 
 
-def _database_key(database: Any) -> Any:
-    """Submissions with equal keys share a transaction: same pool, same principal."""
-    return (id(getattr(database, "pool", database)), getattr(database, "principal", None))
+class IntakeRefused(Exception):
+    """The database refused to store the submission for its principal (row-level
+    security: an area outside the principal's scope). Nothing of it was stored."""
 
 
 @dataclass(frozen=True)
@@ -182,19 +178,19 @@ class Intake:
         # at the same time; the verdicts need both.
         gx = asyncio.ensure_future(validate())
         results: list[IntakeResult | BaseException] = [RuntimeError("not processed")] * len(subs)
-        by_database: dict[Any, list[int]] = {}
+        by_pool: dict[int, list[int]] = {}
         for k, s in enumerate(subs):
-            by_database.setdefault(_database_key(s.database), []).append(k)
+            by_pool.setdefault(id(s.database.pool), []).append(k)
         try:
-            for ks in by_database.values():
-                await self._store_group(subs, ks, gx, results)
+            for ks in by_pool.values():
+                await self._store_all(subs, ks, gx, results)
         finally:
             if not gx.done():
                 gx.cancel()
         _tell(subs, "stored")
         return results
 
-    async def _store_group(
+    async def _store_all(
         self,
         subs: list[Submission],
         ks: list[int],
@@ -202,10 +198,7 @@ class Intake:
         results: list[IntakeResult | BaseException],
     ) -> None:
         try:
-            for k, result in zip(
-                ks, await self._store([(k, subs[k]) for k in ks], gx), strict=True
-            ):
-                results[k] = result
+            await self._store(subs, ks, gx, results)
         except Exception as exc:
             if len(ks) == 1 or (gx.done() and gx.exception() is not None):
                 for k in ks:
@@ -215,45 +208,76 @@ class Intake:
             log.warning("intake batch failed (%s); retrying its submissions one by one", exc)
             for k in ks:
                 try:
-                    results[k] = (await self._store([(k, subs[k])], gx))[0]
+                    await self._store(subs, [k], gx, results)
                 except Exception as single:
                     results[k] = single
 
     async def _store(
         self,
-        group: list[tuple[int, Submission]],
+        subs: list[Submission],
+        ks: list[int],
         gx: asyncio.Future[list[list[tuple[int, int, str]]]],
-    ) -> list[IntakeResult]:
-        async with group[0][1].database.transaction() as conn:
-            writing = any(not s.options.dry_run for _, s in group)
-            if writing:
+        results: list[IntakeResult | BaseException],
+    ) -> None:
+        """One transaction for the submissions ``ks`` (one database): the checks for all of
+        them in one statement, then each principal's writes in a savepoint under that
+        principal's settings, so row-level security judges every row stored."""
+        pool = subs[ks[0]].database.pool
+        async with pool.acquire() as conn, conn.transaction():
+            with_principals = any(subs[k].database.principal is not None for k in ks)
+            if with_principals:
+                # the checks see every area and report (W4 compares sibling villages)
+                await db.act_as(conn, db.CHECKER)
+            if any(not subs[k].options.dry_run for k in ks):
                 await db.lock(conn)
             inputs = [
-                self.parser.check_input(j, i, s.rows)
-                for j, (_, s) in enumerate(group)
-                for i in range(len(s.rows))
+                self.parser.check_input(j, i, subs[k].rows)
+                for j, k in enumerate(ks)
+                for i in range(len(subs[k].rows))
             ]
             facts = await db.check_rows(conn, inputs, self.thresholds)
-            by_sub: list[dict[int, Any]] = [{} for _ in group]
+            by_sub: list[dict[int, Any]] = [{} for _ in ks]
             for (j, pos), fact in facts.items():
                 by_sub[j][pos] = fact
             per_sub = await asyncio.shield(gx)
             taken: dict[tuple[int, dt.date], int] = {}
-            plan = _Writes()
-            results = []
-            for j, (k, s) in enumerate(group):
-                verdicts = self.judge.verdicts(
-                    s.rows, per_sub[k], by_sub[j], revise=s.options.revise
-                )
-                results.append(self._settle(s, verdicts, by_sub[j], taken, plan))
-            if writing:
-                ids = await db.store(
-                    conn, plan.runs, plan.reports, plan.findings, plan.quarantine, plan.resolved
-                )
-                for r in results:
-                    for v in r.rejected:
-                        v.quarantine_id = ids.get((r.run_id, v.row))
-        return results
+            groups: dict[Any, list[int]] = {}
+            for j, k in enumerate(ks):
+                groups.setdefault(subs[k].database.principal, []).append(j)
+            for principal, js in groups.items():
+                claimed = dict(taken)  # versions this group claims, kept if it stores
+                plan = _Writes()
+                done = {}
+                for j in js:
+                    s = subs[ks[j]]
+                    verdicts = self.judge.verdicts(
+                        s.rows, per_sub[ks[j]], by_sub[j], revise=s.options.revise
+                    )
+                    done[ks[j]] = self._settle(s, verdicts, by_sub[j], claimed, plan)
+                if plan.runs:
+                    try:
+                        async with conn.transaction():
+                            if with_principals:
+                                await db.act_as(conn, principal)
+                            ids = await db.store(
+                                conn,
+                                plan.runs,
+                                plan.reports,
+                                plan.findings,
+                                plan.quarantine,
+                                plan.resolved,
+                            )
+                    except asyncpg.InsufficientPrivilegeError as exc:
+                        refused = IntakeRefused(f"not allowed to store these reports: {exc}")
+                        for k in done:
+                            results[k] = refused
+                        continue
+                    for r in done.values():
+                        for v in r.rejected:
+                            v.quarantine_id = ids.get((r.run_id, v.row))
+                taken = claimed
+                for k, r in done.items():
+                    results[k] = r
 
     def _settle(
         self,
