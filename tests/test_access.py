@@ -281,3 +281,89 @@ async def test_refused_mutation_leaves_no_audit_row(anonymous_client, community,
         "/graphql", json={"query": CREATE, "variables": {"in": bad}}, headers=GRID
     )
     assert await db.fetchval("SELECT count(*) FROM audit_log") == 0
+
+
+@pytest.mark.parametrize(
+    ("headers", "code"),
+    [
+        (bearer("grid_worker", "g", area="510129101201-01"), "FORBIDDEN"),  # other compound
+        (bearer("community_worker", "c", area="510129102001"), "FORBIDDEN"),  # other village
+        (bearer("officer", "o", area="510129102"), "FORBIDDEN"),  # other town
+        (bearer("resident", "r", household=1), "FORBIDDEN"),
+        (bearer("department_officer", "d", department="civil_affairs"), "FORBIDDEN"),
+        (bearer("auditor", "a"), "FORBIDDEN"),
+    ],
+    ids=["grid_worker", "community_worker", "officer", "resident", "department", "auditor"],
+)
+async def test_no_role_writes_outside_its_area(
+    anonymous_client,
+    community,  # noqa: F811
+    db,
+    headers,
+    code,  # type: ignore[no-untyped-def]
+) -> None:
+    before = await db.fetchval("SELECT count(*) FROM household")
+    response = await anonymous_client.post(
+        "/graphql",
+        json={"query": CREATE, "variables": {"in": new_household("510129101202-01", "77")}},
+        headers=headers,
+    )
+    result = response.json()["data"]["createHousehold"]
+    assert result["__typename"] == "MutationFailed"
+    assert result["errors"][0]["code"] == code
+    assert await db.fetchval("SELECT count(*) FROM household") == before
+    assert await db.fetchval("SELECT count(*) FROM audit_log") == 0
+
+
+async def test_masking_holds_on_node_and_entities(anonymous_client, community) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    key = community["residents"][4]  # 陈刚, with a phone
+    node = gid("Resident", key)
+    body = await ask(
+        anonymous_client,
+        AUDITOR,
+        "query($id: ID!) { node(id: $id) { ... on Resident { idNumber phone } } }",
+        {"id": node},
+    )
+    assert body["data"]["node"]["phone"] == "138****5678"
+    entities = """query($reps: [_Any!]!) { _entities(representations: $reps) {
+        ... on Resident { idNumber phone } } }"""
+    response = await anonymous_client.post(
+        "/graphql",
+        json={"query": entities, "variables": {"reps": [{"__typename": "Resident", "id": node}]}},
+        headers=AUDITOR,
+    )
+    found = response.json()["data"]["_entities"][0]
+    assert found == body["data"]["node"]
+    assert found["idNumber"][6:14] == "********"
+
+
+async def test_production_mode_closes_graphiql_and_introspection(database_url: str) -> None:
+    from asgi_lifespan import LifespanManager
+
+    from gongzhi.app import create_app
+    from gongzhi.settings import Settings
+
+    settings = Settings(database_url=database_url, jwt_secret=TEST_SECRET, production=True)
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            page = await client.get("/graphql", headers={"Accept": "text/html"})
+            assert page.status_code != 200 or "graphiql" not in page.text.lower()
+            body = (
+                await client.post(
+                    "/graphql",
+                    json={"query": "{ __schema { queryType { name } } }"},
+                    headers=bearer("admin"),
+                )
+            ).json()
+            assert "introspection" in body["errors"][0]["message"].lower()
+
+
+def test_production_needs_a_configured_key() -> None:
+    from pydantic import ValidationError
+
+    from gongzhi.settings import Settings
+
+    with pytest.raises(ValidationError, match="GONGZHI_JWT_SECRET"):
+        Settings(production=True, jwt_secret=None)
