@@ -16,116 +16,41 @@ import datetime as dt
 import logging
 import os
 import threading
-import uuid
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import asyncpg
 
 from db import reports_intake as db
 from validation.coalescer import Coalescer
 from validation.gx_pool import SuitePool
-from validation.report_rows import ReportRows
+from validation.intake_types import (
+    Database,
+    IntakeRefused,
+    IntakeResult,
+    Options,
+    PoolDatabase,
+    Submission,
+)
 from validation.report_verdicts import Judge, Parser, RowVerdict, current_period, thresholds
 from validation.suite import Suite, SuiteError, load_suite, suite_path
 
 log = logging.getLogger(__name__)
 
+__all__ = [
+    "Database",
+    "Intake",
+    "IntakeRefused",
+    "IntakeResult",
+    "Options",
+    "PoolDatabase",
+    "Submission",
+    "get_intake",
+    "submit",
+]
+
 SUITE = "community_monthly_report"
 CONTRACT_RULES = frozenset({f"E{n}" for n in range(1, 11)} | {f"W{n}" for n in range(1, 5)})
-
-
-class Database(Protocol):
-    """Where a submission is checked and stored: a pool, and (for the service) the
-    principal whose row-level security applies to what is stored. A principal's session
-    (db.session.Session) is one; ``PoolDatabase`` is a pool used as its login role (the
-    operator's CLI)."""
-
-    pool: asyncpg.Pool
-
-
-class PoolDatabase:
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
-        self.principal = None
-
-
-class IntakeRefused(Exception):
-    """The database refused to store the submission for its principal (row-level
-    security: an area outside the principal's scope). Nothing of it was stored."""
-
-
-@dataclass(frozen=True)
-class Options:
-    dry_run: bool = False
-    atomic: bool = False
-    revise: bool = False
-
-
-@dataclass
-class Submission:
-    rows: ReportRows
-    options: Options
-    source: str  # "cli" or "graphql"
-    submitted_by: str
-    database: Database
-    # an open quarantined row this submission corrects or resubmits: (id, status)
-    resolves: tuple[int, str] | None = None
-    # told (stage, rows) as the rows pass each stage: "validated", then "stored"
-    progress: Callable[[str, int], None] | None = None
-    run_id: uuid.UUID = field(default_factory=uuid.uuid4)
-    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
-
-
-@dataclass
-class IntakeResult:
-    run_id: uuid.UUID
-    suite: str
-    suite_version: str
-    stored: bool
-    verdicts: list[RowVerdict]
-    run_stored: bool  # False for a dry run: nothing at all was written
-
-    @property
-    def accepted(self) -> list[RowVerdict]:
-        return [v for v in self.verdicts if v.accepted]
-
-    @property
-    def rejected(self) -> list[RowVerdict]:
-        return [v for v in self.verdicts if not v.accepted]
-
-    def contract_json(self) -> dict[str, Any]:
-        """The result object of contract section 2, exactly."""
-
-        def findings(items: Sequence[Any]) -> list[dict[str, str]]:
-            return [{"rule": f.rule, "message": f.message} for f in items]
-
-        return {
-            "run_id": str(self.run_id),
-            "suite": self.suite,
-            "rows": len(self.verdicts),
-            "stored": self.stored,
-            "accepted": [
-                {
-                    "row": v.row,
-                    "area_code": v.area_code,
-                    "period": v.period,
-                    "warnings": findings(v.warnings),
-                }
-                for v in self.accepted
-            ],
-            "rejected": [
-                {
-                    "row": v.row,
-                    "area_code": v.area_code,
-                    "period": v.period,
-                    "errors": findings(v.errors),
-                    "warnings": findings(v.warnings),
-                }
-                for v in self.rejected
-            ],
-        }
 
 
 class Intake:
@@ -245,39 +170,52 @@ class Intake:
             for j, k in enumerate(ks):
                 groups.setdefault(subs[k].database.principal, []).append(j)
             for principal, js in groups.items():
-                claimed = dict(taken)  # versions this group claims, kept if it stores
-                plan = _Writes()
-                done = {}
-                for j in js:
-                    s = subs[ks[j]]
-                    verdicts = self.judge.verdicts(
-                        s.rows, per_sub[ks[j]], by_sub[j], revise=s.options.revise
-                    )
-                    done[ks[j]] = self._settle(s, verdicts, by_sub[j], claimed, plan)
-                if plan.runs:
+                parts = [js]
+                while parts:
+                    part = parts.pop(0)
                     try:
-                        async with conn.transaction():
-                            if with_principals:
-                                await db.act_as(conn, principal)
-                            ids = await db.store(
-                                conn,
-                                plan.runs,
-                                plan.reports,
-                                plan.findings,
-                                plan.quarantine,
-                                plan.resolved,
-                            )
+                        taken = await self._write(
+                            conn, principal if with_principals else None,
+                            [(ks[j], subs[ks[j]], per_sub[ks[j]], by_sub[j]) for j in part],
+                            taken, results,
+                        )  # fmt: skip
                     except asyncpg.InsufficientPrivilegeError as exc:
-                        refused = IntakeRefused(f"not allowed to store these reports: {exc}")
-                        for k in done:
-                            results[k] = refused
-                        continue
-                    for r in done.values():
-                        for v in r.rejected:
-                            v.quarantine_id = ids.get((r.run_id, v.row))
-                taken = claimed
-                for k, r in done.items():
-                    results[k] = r
+                        if len(part) > 1:  # find whose rows are refused: each on its own
+                            parts[:0] = [[j] for j in part]
+                            continue
+                        results[ks[part[0]]] = IntakeRefused(
+                            f"not allowed to store these reports: {exc}"
+                        )
+
+    async def _write(
+        self,
+        conn: asyncpg.Connection,
+        principal: Any,
+        items: list[tuple[int, Submission, list[tuple[int, int, str]], dict[int, Any]]],
+        taken: dict[tuple[int, dt.date], int],
+        results: list[IntakeResult | BaseException],
+    ) -> dict[tuple[int, dt.date], int]:
+        """Judge and store submissions of one principal in a savepoint under that
+        principal's settings; returns the versions claimed so far in the batch."""
+        claimed = dict(taken)
+        plan = _Writes()
+        done = {}
+        for k, s, gx_findings, facts in items:
+            verdicts = self.judge.verdicts(s.rows, gx_findings, facts, revise=s.options.revise)
+            done[k] = self._settle(s, verdicts, facts, claimed, plan)
+        if plan.runs:
+            async with conn.transaction():
+                if principal is not None:
+                    await db.act_as(conn, principal)
+                ids = await db.store(
+                    conn, plan.runs, plan.reports, plan.findings, plan.quarantine, plan.resolved
+                )
+            for r in done.values():
+                for v in r.rejected:
+                    v.quarantine_id = ids.get((r.run_id, v.row))
+        for k, r in done.items():
+            results[k] = r
+        return claimed
 
     def _settle(
         self,
