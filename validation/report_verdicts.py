@@ -101,6 +101,24 @@ class Parser:
             received=v("requests_received"),
         )
 
+    def all_figures(self, rows: ReportRows) -> list[tuple[int | Decimal, ...] | None]:
+        """Each row's figures, None for a row with a figure that breaks its format. Done
+        while Great Expectations runs, when the event loop has nothing else to do."""
+        columns = [
+            (rows.columns[c], self.patterns[self.types[c]], c in DECIMAL_FIGURES) for c in FIGURES
+        ]
+        out: list[tuple[int | Decimal, ...] | None] = []
+        for i in range(len(rows)):
+            values = []
+            for texts, pattern, decimal in columns:
+                text = texts[i]
+                if text is None or not pattern.fullmatch(text):
+                    values = None
+                    break
+                values.append(Decimal(text) if decimal else int(text))
+            out.append(None if values is None else tuple(values))
+        return out
+
     def figures(self, rows: ReportRows, pos: int) -> tuple[int | Decimal, ...]:
         """The figures of an accepted row (every one passed its format)."""
         return tuple(

@@ -164,6 +164,8 @@ class Intake:
             by_sub: list[dict[int, Any]] = [{} for _ in ks]
             for (j, pos), fact in facts.items():
                 by_sub[j][pos] = fact
+            for k in ks:
+                subs[k].figures = self.parser.all_figures(subs[k].rows)
             per_sub = await asyncio.shield(gx)
             taken: dict[tuple[int, dt.date], int] = {}
             groups: dict[Any, list[int]] = {}
@@ -255,7 +257,7 @@ class Intake:
                         v.area_id,  # type: ignore[arg-type]
                         period,
                         v.version,
-                        self.parser.figures(s.rows, v.index),
+                        s.figures[v.index] or self.parser.figures(s.rows, v.index),
                         s.rows.columns["submitted_by"][v.index] or "",
                     )
                 )
