@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +17,9 @@ from db.connect import create_pool
 from gongzhi.http import GraphQLEndpoint
 from gongzhi.settings import Settings, get_settings
 from schema import build_schema
+from validation.reports_intake import get_intake
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> Starlette:
@@ -26,6 +32,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
 
     schema = build_schema(settings)
     graphql = GraphQLEndpoint(schema, settings=settings)
+    # The report suite is loaded and checked now: a broken suite file stops the start.
+    intake = get_intake()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict]:
@@ -35,9 +43,17 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             max_size=settings.pool_max_size,
             app_role=True,
         )
+        # Great Expectations workers start in the background (importing it takes
+        # seconds); a suite it would cut short is logged here and refuses submissions.
+        warm = asyncio.create_task(intake.ready())
+        warm.add_done_callback(_log_failure)
         try:
             yield {"pool": pool, "settings": settings}
         finally:
+            if not warm.done():
+                warm.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await warm
             await pool.close()
 
     async def health(request: Request) -> JSONResponse:
@@ -52,3 +68,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         ],
         lifespan=lifespan,
     )
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("report intake workers did not start: %s", task.exception())

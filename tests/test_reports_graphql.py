@@ -308,6 +308,17 @@ async def test_area_reports_with_history_on_both_read_paths(pool, villages) -> N
         {"version": 1, "households": 120, "isCurrent": False, "warnings": []},
     ]
     uuid.UUID(node["runId"])
+    by_id = await both(
+        pool,
+        "query($id: ID!) { node(id: $id) { ... on MonthlyReport { period version "
+        "area { code } } } }",
+        {"id": node["id"]},
+    )
+    assert by_id["data"]["node"] == {
+        "period": "2026-07",
+        "version": 2,
+        "area": {"code": "510129101201"},
+    }
     everything = await both(pool, AREA_REPORTS, {"code": "510129101201"})
     periods = [e["node"]["period"] for e in everything["data"]["area"]["reports"]["edges"]]
     assert periods == ["2026-07", "2026-06"]
