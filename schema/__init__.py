@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as alias_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.tools import merge_types
 
 from schema.audit import AuditEntry, AuditQuery
@@ -38,6 +39,10 @@ def build_schema(settings: Any | None = None) -> Schema:
     aliases = getattr(settings, "max_aliases", 30)
     tokens = getattr(settings, "max_tokens", 5000)
     production = getattr(settings, "production", False)
+    # The limit rules are built once: ValidationCache keys on the rule classes, and the
+    # limiter extensions (QueryDepthLimiter, MaxAliasesLimiter) build new ones on every
+    # request, so with them no validation was ever served from the cache.
+    limits = (depth_rule(depth, None, None), alias_rule(aliases))
     return Schema(
         query=Query,
         mutation=Mutation,
@@ -46,8 +51,7 @@ def build_schema(settings: Any | None = None) -> Schema:
         extensions=[
             # factories: Strawberry builds extensions per request; the caches live at
             # module level, shared by every request
-            lambda: QueryDepthLimiter(max_depth=depth),
-            lambda: MaxAliasesLimiter(max_alias_count=aliases),
+            lambda: AddValidationRules(list(limits)),
             lambda: MaxTokensLimiter(max_token_count=tokens),
             lambda: ParserCache(maxsize=1024),
             lambda: ValidationCache(maxsize=1024),

@@ -46,3 +46,17 @@ async def test_syntax_and_validation_errors_carry_codes(client) -> None:  # type
 async def test_health(client) -> None:  # type: ignore[no-untyped-def]
     response = await client.get("/health")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+async def test_validation_is_cached_per_document(client) -> None:  # type: ignore[no-untyped-def]
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    cache = _get_validate_cache(1024)
+    query = '{ area(code: "51") { code name } }'
+    await post(client, query)
+    hits = cache.cache_info().hits
+    for _ in range(3):
+        await client.post(
+            "/graphql", json={"query": query}, headers={"x-gongzhi-execution": "resolver"}
+        )
+    assert cache.cache_info().hits >= hits + 3
