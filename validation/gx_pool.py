@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -42,7 +43,7 @@ class SuitePool:
                     max_workers=self.workers,
                     mp_context=context,
                     initializer=gx_worker.init_worker,
-                    initargs=(str(self.suite.path),),
+                    initargs=(str(self.suite.path), os.getpid()),
                 )
             return self._executor
 

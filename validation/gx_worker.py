@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -204,15 +206,34 @@ def _show(value: Any) -> str:
 _runner: Runner | None = None
 
 
-def init_worker(suite_file: str) -> None:
+def init_worker(suite_file: str, parent_pid: int) -> None:
     """Process-pool initializer: build the context and suite once per worker."""
     global _runner
+    _exit_with(parent_pid)
     # Great Expectations' own chatter (deprecations, dropped expectations, which the suite
     # length check turns into an error) must not reach a CLI user's stderr.
     warnings.filterwarnings("ignore", module="great_expectations")
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     _runner = Runner(load_suite(Path(suite_file)))
+
+
+def _exit_with(parent_pid: int) -> None:
+    """End this worker when the process that started it is gone, however it ended: a
+    worker waiting for work never learns otherwise (it holds its queue's write end too),
+    and it keeps its forkserver alive with it."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(1)
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:  # alive, someone else's: cannot happen for a parent
+                pass
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def describe() -> tuple[str, int]:
