@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -352,8 +354,12 @@ def main() -> None:
     if server:
         asyncio.run(run(args, server))
         return
-    with tempfile.TemporaryDirectory(prefix="gongzhi-bench-intake-") as tmp:
-        asyncio.run(run(args, embedded.start_server(Path(tmp) / "pg")))
+    # Not a TemporaryDirectory context: it would delete the data directory before the
+    # embedded server stops (at exit); atexit runs the removal after the server's stop,
+    # registered later.
+    tmp = tempfile.mkdtemp(prefix="gongzhi-bench-intake-")
+    atexit.register(shutil.rmtree, tmp, True)
+    asyncio.run(run(args, embedded.start_server(Path(tmp) / "pg")))
 
 
 if __name__ == "__main__":
