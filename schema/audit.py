@@ -10,9 +10,8 @@ from strawberry import Info, relay
 from strawberry.scalars import JSON
 
 from resolvers import community as read
-from resolvers.pagination import request_from_args
 from schema.common import Connection, OrderDirection, from_record
-from schema.community import wrap
+from schema.community import root_connection
 
 
 @strawberry.type(description="One mutation: who, as which role, what, when, before and after.")
@@ -69,15 +68,6 @@ class AuditQuery:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[AuditEntry]:
-        order = order_by or AuditOrder()
-        request = request_from_args(
-            info,
-            order_field=order.field,
-            descending=order.direction is OrderDirection.DESC,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            filter_input=filter,
+        return await root_connection(
+            info, AuditEntry, order_by or AuditOrder(), filter, first, after, last, before
         )
-        return wrap(AuditEntry, await read.root_page(info, "AuditEntry", request))

@@ -42,6 +42,30 @@ def wrap(cls: type, result: PageResult) -> Connection:
     )
 
 
+async def root_connection(
+    info: Info,
+    cls: type,
+    order,
+    filter_input,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> Connection:
+    """A root list field: all rows of ``cls``'s entity the principal may see."""
+    request = request_from_args(
+        info,
+        order_field=order.field,
+        descending=order.direction is OrderDirection.DESC,
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+        filter_input=filter_input,
+    )
+    return wrap(cls, await read.root_page(info, cls.__name__, request))
+
+
 async def related(
     info: Info,
     cls: type,

@@ -9,9 +9,17 @@ from strawberry import Info, relay
 
 from resolvers import community as read
 from resolvers.errors import bad_input
-from resolvers.pagination import filter_items, request_from_args
-from schema.common import Connection, OrderDirection
-from schema.community import Area, Household, Resident, ResidentStats, from_record, stats_type, wrap
+from resolvers.pagination import filter_items
+from schema.common import Connection
+from schema.community import (
+    Area,
+    Household,
+    Resident,
+    ResidentStats,
+    from_record,
+    root_connection,
+    stats_type,
+)
 from schema.community_inputs import (
     AreaFilter,
     AreaOrder,
@@ -51,22 +59,6 @@ async def _nodes(info: Info, ids: list[relay.GlobalID]) -> list[relay.Node | Non
     return [found[0] for found in await asyncio.gather(*lookups)]
 
 
-async def _root(
-    info: Info, cls: type, order, filter_input, first, after, last, before
-) -> Connection:
-    request = request_from_args(
-        info,
-        order_field=order.field,
-        descending=order.direction is OrderDirection.DESC,
-        first=first,
-        after=after,
-        last=last,
-        before=before,
-        filter_input=filter_input,
-    )
-    return wrap(cls, await read.root_page(info, cls.__name__, request))
-
-
 @strawberry.type
 class Query:
     # Written out rather than relay.node(): that field extension mutates the shared field
@@ -102,7 +94,9 @@ class Query:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Area]:
-        return await _root(info, Area, order_by or AreaOrder(), filter, first, after, last, before)
+        return await root_connection(
+            info, Area, order_by or AreaOrder(), filter, first, after, last, before
+        )
 
     @strawberry.field
     async def household(self, info: Info, id: relay.GlobalID) -> Household | None:
@@ -120,7 +114,7 @@ class Query:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Household]:
-        return await _root(
+        return await root_connection(
             info, Household, order_by or HouseholdOrder(), filter, first, after, last, before
         )
 
@@ -140,7 +134,7 @@ class Query:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Resident]:
-        return await _root(
+        return await root_connection(
             info, Resident, order_by or ResidentOrder(), filter, first, after, last, before
         )
 
