@@ -39,28 +39,11 @@ from db import embedded, migrate  # noqa: E402
 from db.connect import create_pool  # noqa: E402
 from validation import reports_intake as intake  # noqa: E402
 from validation.report_rows import parse_reports_csv  # noqa: E402
+from validation.suite import load_suite, suite_path  # noqa: E402
 
 TOWNS, VILLAGES_PER_TOWN = 20, 25  # 500 villages
-COLUMNS = [
-    "area_code",
-    "period",
-    "households",
-    "residents",
-    "party_members",
-    "requests_open_start",
-    "requests_received",
-    "requests_resolved",
-    "requests_open_end",
-    "feedback_received",
-    "feedback_satisfied",
-    "volunteers_active",
-    "volunteer_hours",
-    "activities_held",
-    "collective_income",
-    "dividends_paid",
-    "dividend_households",
-    "submitted_by",
-]
+# the contract's columns, in the suite file's order (the suite is their source of truth)
+COLUMNS = list(load_suite(suite_path("community_monthly_report")).columns)
 
 
 def village_codes() -> list[str]:
