@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
+from validation.csv_input import UnusableInput, columns_hint, decode, header_index
+
 SUITE = "area_registry"
 COLUMNS = ("code", "name", "level", "parent_code")
 LEVELS = ("province", "city", "county", "town", "village", "compound", "building")
@@ -47,10 +49,6 @@ _LEVEL_ALIASES = {level: level for level in RANK} | {
 }
 _LOCAL = re.compile(r"[0-9A-Za-z]+")
 _ASCII_DIGITS = re.compile(r"[0-9]+")
-
-
-class UnusableInput(ValueError):
-    """The file as a whole cannot be used (exit 2); the message is the reason."""
 
 
 class AreaRow(NamedTuple):
@@ -127,7 +125,7 @@ def parse_areas_csv(data: bytes) -> list[AreaRow]:
     Rows whose cells are all empty (blank lines, spreadsheets' trailing ``,,,``) are
     skipped but still counted, so row numbers stay those of the file's data records.
     """
-    text = _decode(data)
+    text = decode(data)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
@@ -152,46 +150,12 @@ def parse_areas_csv(data: bytes) -> list[AreaRow]:
     return rows
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise UnusableInput("the file is UTF-16; save it as CSV UTF-8")
-    if b"\x00" in data:
-        raise UnusableInput("the file is binary, not CSV text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UnusableInput(
-            f"the file is not UTF-8 (invalid byte at offset {exc.start}); spreadsheets "
-            "often save CSV as GBK: save it as CSV UTF-8"
-        ) from None
-
-
 def _columns_hint() -> str:
-    return "(" + ",".join(COLUMNS) + ")"
+    return columns_hint(COLUMNS)
 
 
 def _header_index(header: Sequence[str]) -> dict[str, int]:
-    names = [cell.strip().lower() for cell in header]
-    problems: list[str] = []
-    unknown = [n for n in names if n not in COLUMNS]
-    if unknown:
-        shown = ", ".join(f'"{n}"' if n else "(an empty column name)" for n in unknown)
-        problems.append(f"unknown column{'s' if len(unknown) > 1 else ''} {shown}")
-    repeated = sorted({n for n in names if n in COLUMNS and names.count(n) > 1})
-    if repeated:
-        problems.append("column " + ", ".join(f'"{n}"' for n in repeated) + " appears twice")
-    missing = [c for c in COLUMNS if c not in names]
-    if missing:
-        problems.append(
-            f"missing column{'s' if len(missing) > 1 else ''} "
-            + ", ".join(f'"{c}"' for c in missing)
-        )
-    if problems:
-        hint = f"; the header must name exactly the columns {_columns_hint()}, in any order"
-        if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
-            hint += ", separated by commas"
-        raise UnusableInput("; ".join(problems) + hint)
-    return {name: i for i, name in enumerate(names)}
+    return header_index(header, COLUMNS, expected=f"the columns {_columns_hint()}")
 
 
 def referenced_codes(rows: Iterable[AreaRow]) -> set[str]:

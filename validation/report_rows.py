@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 # The decoding rules (UTF-8, BOM tolerated, helpful errors for GBK and UTF-16) are the
 # area registry's: the contract asks the same of both files.
-from validation.area_registry import UnusableInput, _decode
+from validation.csv_input import UnusableInput, columns_hint, decode, header_index
 
 __all__ = ["ReportRows", "UnusableInput", "parse_reports_csv", "rows_from_values"]
 
@@ -48,7 +48,7 @@ def parse_reports_csv(data: bytes, columns: Sequence[str]) -> ReportRows:
     Rows whose cells are all empty are skipped but counted, so row numbers stay those
     of the file's data records.
     """
-    text = _decode(data)
+    text = decode(data)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     numbers: list[int] = []
     values: dict[str, list[str | None]] = {c: [] for c in columns}
@@ -90,29 +90,10 @@ def rows_from_values(
 
 
 def _hint(columns: Sequence[str]) -> str:
-    return "(" + ",".join(columns) + ")"
+    return columns_hint(columns)
 
 
 def _header_index(header: Sequence[str], columns: Sequence[str]) -> dict[str, int]:
-    names = [cell.strip().lower() for cell in header]
-    problems: list[str] = []
-    unknown = [n for n in names if n not in columns]
-    if unknown:
-        shown = ", ".join(f'"{n}"' if n else "(an empty column name)" for n in unknown)
-        problems.append(f"unknown column{'s' if len(unknown) > 1 else ''} {shown}")
-    repeated = sorted({n for n in names if n in columns and names.count(n) > 1})
-    if repeated:
-        problems.append("column " + ", ".join(f'"{n}"' for n in repeated) + " appears twice")
-    missing = [c for c in columns if c not in names]
-    if missing:
-        problems.append(
-            f"missing column{'s' if len(missing) > 1 else ''} "
-            + ", ".join(f'"{c}"' for c in missing)
-            + " (E1)"
-        )
-    if problems:
-        hint = "; the header must name exactly the columns of the contract, in any order"
-        if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
-            hint += ", separated by commas"
-        raise UnusableInput("; ".join(problems) + hint)
-    return {name: i for i, name in enumerate(names)}
+    return header_index(
+        header, columns, missing_note=" (E1)", expected="the columns of the contract"
+    )
