@@ -12,7 +12,7 @@ import pytest
 
 from db import community_writes as writes
 from db.errors import CONSTRAINTS
-from resolvers.community_mutations import CODES
+from resolvers.community_checks import CODES
 from schema.community_mutations import UserErrorCode
 from tests.factories import add_areas, add_household
 from validation.ids import make_resident_id
