@@ -1,4 +1,4 @@
-"""The Starlette application: GraphQL at /graphql, health at /health."""
+"""The Starlette application: GraphQL at /graphql (HTTP and WebSocket), health at /health."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from db.connect import create_pool
+from db.notify import Notifications
 from gongzhi.http import GraphQLEndpoint
 from gongzhi.settings import Settings, get_settings
 from schema import build_schema
@@ -47,9 +48,13 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         # seconds); a suite it would cut short is logged here and refuses submissions.
         warm = asyncio.create_task(intake.ready())
         warm.add_done_callback(_log_failure)
+        # connects on the first subscription, so a process nobody subscribes to holds
+        # no listening connection
+        notifications = Notifications(url)
         try:
-            yield {"pool": pool, "settings": settings}
+            yield {"pool": pool, "settings": settings, "notifications": notifications}
         finally:
+            await notifications.close()
             if not warm.done():
                 warm.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -65,6 +70,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            # subscriptions (graphql-transport-ws) on the same path, as clients expect
+            WebSocketRoute("/graphql", graphql),
         ],
         lifespan=lifespan,
     )

@@ -207,7 +207,27 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             max_page_size=self.settings.max_page_size,
             request=request,
             response=response,
+            notifications=getattr(request.state, "notifications", None),
         )
+
+    async def on_ws_connect(self, context: Context) -> None:  # type: ignore[override]
+        """Authenticate a graphql-transport-ws connection once, at ``connection_init``.
+
+        Browsers cannot set headers on a WebSocket, so the token travels in the init
+        payload (``{"Authorization": "Bearer <token>"}``); the handshake's own
+        Authorization header is honoured too. A refused token does not close the
+        socket: every operation on it then fails with UNAUTHENTICATED and the reason,
+        which a client can show, where a bare close code says nothing.
+        """
+        params = context.connection_params or {}
+        authorization = params.get("Authorization") or params.get("authorization")
+        if not isinstance(authorization, str):
+            authorization = context.request.headers.get("authorization")
+        try:
+            context.principal = await self.authenticator.principal(authorization, context.pool)
+        except AuthError as e:
+            context.principal = None
+            context.auth_error = str(e)
 
     async def get_root_value(self, request: Any) -> None:
         return None

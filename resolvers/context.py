@@ -8,13 +8,14 @@ from typing import Any
 import asyncpg
 from graphql import GraphQLError
 
+from db.notify import Notifications
 from db.session import Principal, Session
 from resolvers.loaders import Loaders
 
 
-def unauthenticated() -> GraphQLError:
+def unauthenticated(reason: str | None = None) -> GraphQLError:
     return GraphQLError(
-        "authentication required: send a bearer token (Authorization: Bearer <token>)",
+        reason or "authentication required: send a bearer token (Authorization: Bearer <token>)",
         extensions={"code": "UNAUTHENTICATED"},
     )
 
@@ -26,6 +27,11 @@ class Context:
     max_page_size: int = 500
     request: Any = None
     response: Any = None
+    notifications: Notifications | None = None
+    # graphql-transport-ws: the connection_init payload (where the token is)
+    connection_params: dict[str, Any] | None = None
+    # why a WebSocket's token was refused; its operations fail with this message
+    auth_error: str | None = None
     _loaders: Loaders | None = field(default=None, init=False)
 
     @property
@@ -33,7 +39,7 @@ class Context:
         """The principal's session; reading data without one is refused, so only
         introspection and the federation SDL are open to anonymous callers."""
         if self.principal is None:
-            raise unauthenticated()
+            raise unauthenticated(self.auth_error)
         return Session(self.pool, self.principal)
 
     @property
