@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
 
 from db.notify import Notifications
 from db.session import Principal, Session
@@ -51,3 +52,18 @@ class Context:
     def reset_loaders(self) -> None:
         """Forget loaded rows (after a write in the same request)."""
         self._loaders = None
+
+
+class FreshLoaders(SchemaExtension):
+    """Each operation starts with empty DataLoaders.
+
+    Over HTTP a context serves one operation; a WebSocket's context serves every
+    operation sent on that socket, and rows cached by one must not answer the next
+    (a query after a mutation would read what was there before it).
+    """
+
+    def on_operation(self):  # type: ignore[no-untyped-def]
+        context = self.execution_context.context
+        if isinstance(context, Context):
+            context.reset_loaders()
+        yield

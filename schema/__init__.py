@@ -15,6 +15,7 @@ from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.tools import merge_types
 
+from resolvers.context import FreshLoaders
 from schema.audit import AuditEntry, AuditQuery
 from schema.community import Area, Household, Resident
 from schema.community_mutations import Mutation as CommunityMutation
@@ -56,6 +57,7 @@ def build_schema(settings: Any | None = None) -> Schema:
             lambda: ParserCache(maxsize=1024),
             lambda: ValidationCache(maxsize=1024),
             ErrorCodes,
+            FreshLoaders,
             *([DisableIntrospection] if production else []),
         ],
     )

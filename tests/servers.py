@@ -130,13 +130,13 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def gongzhi(database_url: str, log_dir: Path) -> Iterator[Server]:
+def gongzhi(database_url: str, log_dir: Path, *, name: str = "gongzhi") -> Iterator[Server]:
     """`python -m gongzhi serve` on DATABASE_URL (no migration: the database is migrated),
     signing key TEST_SECRET (tests/conftest.py)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with running(
-        "gongzhi",
+        name,
         [sys.executable, "-m", "gongzhi", "serve", "--host", "127.0.0.1", "--port", str(port)],
         url=f"{base}/graphql",
         ready_url=f"{base}/health",
