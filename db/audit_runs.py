@@ -71,7 +71,7 @@ def pool_url(pool: asyncpg.Pool) -> str:
 INSERT_RUN = """
 INSERT INTO audit_run (id, suites, scope_code, area_path, period, started_by, source, checks,
                        failed_checks, broken_checks, findings, started_at, finished_at)
-VALUES ($1, $2::jsonb, $3, $4::ltree, $5, $6, $7::intake_source, $8, $9, $10, $11, $12, $13)
+VALUES ($1, $2::text::jsonb, $3, $4::ltree, $5, $6, $7::intake_source, $8, $9, $10, $11, $12, $13)
 """
 
 INSERT_CHECKS = """
@@ -114,7 +114,7 @@ async def store_run(
     await conn.execute(
         INSERT_RUN,
         run.id,
-        run.suites,  # the pool encodes jsonb itself (db.connect)
+        orjson.dumps(run.suites).decode(),  # as text: pools decode jsonb, plain connections not
         run.scope_code,
         run.area_path,
         run.period,
