@@ -93,7 +93,7 @@ async def test_resident_checks_find_exactly_the_planted_defects(db, database_url
         "6",
         [{"name": "老寿星", "id_number": None, "birth_date": dt.date(1890, 1, 1)}],
     )
-    _, (unborn_head, unborn) = await add_household(
+    _, (_head, unborn) = await add_household(
         db,
         compound,
         "7",
