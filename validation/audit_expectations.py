@@ -19,6 +19,9 @@ from great_expectations.expectations.metrics.metric_provider import metric_value
 from great_expectations.expectations.metrics.query_metrics.query_table.query_table import (
     QueryTable,
 )
+from great_expectations.render import LegacyRendererType
+from great_expectations.render.components import RenderedStringTemplateContent
+from great_expectations.render.renderer.renderer import renderer
 
 METRIC = "audit_query.failing_rows"
 
@@ -73,3 +76,28 @@ class ExpectNoAuditFindings(BatchExpectation):
             "success": not rows,
             "result": {"observed_value": len(rows), "details": {"failing_rows": rows}},
         }
+
+    @classmethod
+    @renderer(renderer_type=LegacyRendererType.PRESCRIPTIVE)
+    def _prescriptive_renderer(
+        cls,
+        configuration: Any = None,
+        result: Any = None,
+        runtime_configuration: dict | None = None,
+        **kwargs: Any,
+    ) -> list[RenderedStringTemplateContent]:
+        """Data Docs name the rule and say what it checks (the query is in the suite file)."""
+        meta = (configuration.meta if configuration is not None else None) or {}
+        return [
+            RenderedStringTemplateContent(
+                content_block_type="string_template",
+                string_template={
+                    "template": "$rule ($severity): $text",
+                    "params": {
+                        "rule": meta.get("rule", "?"),
+                        "severity": meta.get("severity", "?"),
+                        "text": meta.get("text", ""),
+                    },
+                },
+            )
+        ]

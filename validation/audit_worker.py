@@ -95,7 +95,12 @@ class AuditRunner:
             gx_suite.add_expectation(
                 ExpectNoAuditFindings(
                     audit_query=bind(check, scope),
-                    meta={"rule": check.rule, "index": n, "text": check.text},
+                    meta={
+                        "rule": check.rule,
+                        "index": n,
+                        "severity": check.severity,
+                        "text": check.text,
+                    },
                     notes=f"{check.rule} ({check.severity}): {check.text}",
                 )
             )

@@ -132,7 +132,7 @@ CREATE TABLE audit_finding_event (
     by_subject   text NOT NULL,
     at           timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT audit_finding_event_close_note
-        CHECK (status <> 'closed' OR length(btrim(note)) >= 1)
+        CHECK (status <> 'closed' OR coalesce(length(btrim(note)), 0) >= 1)
 );
 CREATE INDEX audit_finding_event_fingerprint ON audit_finding_event (fingerprint, id DESC);
 
