@@ -15,6 +15,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from db.connect import create_pool
 from db.notify import Notifications
+from gongzhi.audit_docs import audit_docs
 from gongzhi.http import GraphQLEndpoint
 from gongzhi.settings import Settings, get_settings
 from schema import build_schema
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/audit/runs/{run_id}/docs/{page:path}", audit_docs, methods=["GET"]),
             # subscriptions (graphql-transport-ws) on the same path, as clients expect
             WebSocketRoute("/graphql", graphql),
         ],

@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from gongzhi.cli import areas, database, reports, sdl, seed, serve, token
+from gongzhi.cli import areas, audit, database, reports, sdl, seed, serve, token
 
 app = typer.Typer(
     name="gongzhi",
@@ -15,7 +15,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for module in (serve, database, areas, seed, token, sdl, reports):
+for module in (serve, database, areas, seed, token, sdl, reports, audit):
     module.register(app)
 
 
