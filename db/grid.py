@@ -91,7 +91,10 @@ NEED_STATS = Aggregate(
 )
 
 # Micro-projects proposed in the period, and participations (joins) in the period.
-_IN_PERIOD = "({from}::date IS NULL OR {col} >= {from}::date) AND ({to}::date IS NULL OR {col} <= {to}::date)"
+_IN_PERIOD = (
+    "({from}::date IS NULL OR {col} >= {from}::date) "
+    "AND ({to}::date IS NULL OR {col} <= {to}::date)"
+)
 _JOINED = (
     "FROM micro_project_participant x WHERE x.area_path <@ {a}.path AND "
     + _IN_PERIOD.replace("{col}", "x.joined_on")

@@ -285,13 +285,16 @@ async def assign_households(info: Info, data: Any) -> Outcome:
             household = found.get(key) if key is not None else None
             if key is not None and household is None:
                 problems.add("NOT_FOUND", f"no household {value}", f"householdIds.{i}")
-            elif household is not None and node is not None:
-                if not under(household["area_path"], node["area_path"]):
-                    problems.add(
-                        "OUTSIDE_AREA",
-                        f"household {value} lives outside the building head's area",
-                        f"householdIds.{i}",
-                    )
+            elif (
+                household is not None
+                and node is not None
+                and not under(household["area_path"], node["area_path"])
+            ):
+                problems.add(
+                    "OUTSIDE_AREA",
+                    f"household {value} lives outside the building head's area",
+                    f"householdIds.{i}",
+                )
         problems.refuse_if_any()
         assert node_key is not None
         await writes.assign_households(conn, node_key, sorted(set(keys)))
@@ -356,14 +359,16 @@ async def register_in_service_party_member(info: Info, data: Any) -> Outcome:
         if member is not None:
             if not member["is_party_member"]:
                 problems.add(
-                    "NOT_A_PARTY_MEMBER", "only party members report to their community",
+                    "NOT_A_PARTY_MEMBER",
+                    "only party members report to their community",
                     "residentId",
-                )  # fmt: skip
+                )
             if area is not None and not under(member["area_path"], area["path"]):
                 problems.add(
-                    "OUTSIDE_AREA", "a party member reports to the community they live in",
+                    "OUTSIDE_AREA",
+                    "a party member reports to the community they live in",
                     "communityCode",
-                )  # fmt: skip
+                )
             if await writes.party_report_of(conn, member["id"]) is not None:
                 problems.add("DUPLICATE", "this party member has reported already", "residentId")
         problems.refuse_if_any()

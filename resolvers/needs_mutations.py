@@ -10,7 +10,6 @@ from strawberry import Info
 
 from db import needs_writes as writes
 from resolvers.grid_mutations import (
-    NAME_MAX,
     TEXT_MAX,
     WRITERS,
     Outcome,
@@ -58,9 +57,13 @@ async def add_need(info: Info, data: Any) -> Outcome:
             problems.add("NOT_FOUND", f"no household {data.household_id}", "householdId")
         problems.refuse_if_any()
         return await writes.insert_need(
-            conn, household_key, None if area is None else area["id"], label(data.category),
-            title, description,
-        )  # fmt: skip
+            conn,
+            household_key,
+            None if area is None else area["id"],
+            label(data.category),
+            title,
+            description,
+        )
 
     return await run(info, "Need", work, RESIDENT_TOO)
 
@@ -75,9 +78,10 @@ async def add_resource(info: Info, data: Any) -> Outcome:
     if kind == "resident":
         if data.provider_resident_id is None:
             problems.add(
-                "INVALID_INPUT", "a RESIDENT provider needs providerResidentId",
+                "INVALID_INPUT",
+                "a RESIDENT provider needs providerResidentId",
                 "providerResidentId",
-            )  # fmt: skip
+            )
         else:
             resident_key = parse_key(
                 data.provider_resident_id, "Resident", "providerResidentId", problems
@@ -85,9 +89,10 @@ async def add_resource(info: Info, data: Any) -> Outcome:
     else:
         if data.provider_resident_id is not None:
             problems.add(
-                "INVALID_INPUT", f"a {kind} provider is named, not given as a resident",
+                "INVALID_INPUT",
+                f"a {kind} provider is named, not given as a resident",
                 "providerResidentId",
-            )  # fmt: skip
+            )
         if not name:
             problems.add("INVALID_INPUT", f"name the {kind} in providerName", "providerName")
 
@@ -97,8 +102,9 @@ async def add_resource(info: Info, data: Any) -> Outcome:
         if resident_key is not None:
             found = await writes.resident_name(conn, resident_key)
             if found is None:
-                problems.add("NOT_FOUND", f"no resident {data.provider_resident_id}",
-                             "providerResidentId")  # fmt: skip
+                problems.add(
+                    "NOT_FOUND", f"no resident {data.provider_resident_id}", "providerResidentId"
+                )
             name = name or found or ""
         problems.refuse_if_any()
         assert area is not None
@@ -128,10 +134,12 @@ async def match_need(info: Info, data: Any) -> Outcome:
             problems.add("NOT_FOUND", f"no resource {data.resource_id}", "resourceId")
         elif resource is not None and not resource["available"]:
             problems.add("INVALID_INPUT", "the resource is no longer available", "resourceId")
-        if need is not None and resource is not None:
-            if await writes.match_exists(conn, need_key, resource_key):  # type: ignore[arg-type]
-                problems.add("DUPLICATE", "this resource is matched to the need already",
-                             "resourceId")  # fmt: skip
+        if (
+            need is not None
+            and resource is not None
+            and await writes.match_exists(conn, need["id"], resource["id"])
+        ):
+            problems.add("DUPLICATE", "this resource is matched to the need already", "resourceId")
         problems.refuse_if_any()
         assert need_key is not None and resource_key is not None
         return await writes.insert_match(conn, need_key, resource_key, note)
@@ -188,8 +196,9 @@ async def create_project(info: Info, data: Any) -> Outcome:
             if need is None:
                 problems.add("NOT_FOUND", f"no need {data.need_ids[i]}", f"needIds.{i}")
             elif area is not None and not under(need["area_path"], area["path"]):
-                problems.add("OUTSIDE_AREA", "the need lies outside the project's area",
-                             f"needIds.{i}")  # fmt: skip
+                problems.add(
+                    "OUTSIDE_AREA", "the need lies outside the project's area", f"needIds.{i}"
+                )
         problems.refuse_if_any()
         assert area is not None
         return await writes.insert_project(
@@ -209,10 +218,12 @@ async def propose_micro_project(info: Info, data: Any) -> Outcome:
     async def work(conn: asyncpg.Connection) -> int:
         area = await lookup_area(conn, data.area_code, "areaCode", problems, LOCAL_LEVELS)
         sponsor = await lookup_resident(conn, sponsor_key, "sponsorId", problems)
-        if area is not None and sponsor is not None:
-            if community_of(sponsor["area_path"]) != community_of(area["path"]):
-                problems.add("OUTSIDE_AREA", "the sponsor lives in another community",
-                             "sponsorId")  # fmt: skip
+        if (
+            area is not None
+            and sponsor is not None
+            and community_of(sponsor["area_path"]) != community_of(area["path"])
+        ):
+            problems.add("OUTSIDE_AREA", "the sponsor lives in another community", "sponsorId")
         problems.refuse_if_any()
         assert area is not None and sponsor_key is not None
         return await writes.insert_micro_project(
@@ -241,9 +252,12 @@ async def add_participant(info: Info, data: Any) -> Outcome:
     async def work(conn: asyncpg.Connection) -> int:
         project = await _open_project(conn, project_key, data.micro_project_id, problems)
         resident = await lookup_resident(conn, resident_key, "residentId", problems)
-        if project is not None and resident is not None:
-            if await writes.is_participant(conn, project["id"], resident["id"]):
-                problems.add("DUPLICATE", "the resident takes part already", "residentId")
+        if (
+            project is not None
+            and resident is not None
+            and await writes.is_participant(conn, project["id"], resident["id"])
+        ):
+            problems.add("DUPLICATE", "the resident takes part already", "residentId")
         problems.refuse_if_any()
         assert project_key is not None and resident_key is not None
         await writes.insert_participant(conn, project_key, resident_key, data.joined_on)
@@ -267,6 +281,3 @@ async def record_outcome(info: Info, data: Any) -> Outcome:
         return project_key
 
     return await run(info, "MicroProject", work)
-
-
-__all__ = ["NAME_MAX"]

@@ -48,10 +48,20 @@ _C = "schema.community"
 
 
 async def _page(
-    info: Info, module: str, cls_name: str, order_name: str, parent: str, relation: str,
-    key: int, order: Any, filter: Any, first: int | None, after: str | None,
-    last: int | None, before: str | None,
-) -> Connection:  # fmt: skip
+    info: Info,
+    module: str,
+    cls_name: str,
+    order_name: str,
+    parent: str,
+    relation: str,
+    key: int,
+    order: Any,
+    filter: Any,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> Connection:
     import importlib
 
     from schema.community import related
@@ -78,8 +88,21 @@ async def area_grid(
     last: int | None = None,
     before: str | None = None,
 ) -> Connection[Annotated[GridNode, strawberry.lazy(_G)]]:
-    return await _page(info, _G, "GridNode", "GridNodeOrder", "Area", "grid", root.id,
-                       order_by, filter, first, after, last, before)  # fmt: skip
+    return await _page(
+        info,
+        _G,
+        "GridNode",
+        "GridNodeOrder",
+        "Area",
+        "grid",
+        root.id,
+        order_by,
+        filter,
+        first,
+        after,
+        last,
+        before,
+    )
 
 
 async def area_households_without_building_head(
@@ -92,9 +115,21 @@ async def area_households_without_building_head(
     last: int | None = None,
     before: str | None = None,
 ) -> Connection[Annotated[Household, strawberry.lazy(_C)]]:
-    return await _page(info, _C, "Household", "HouseholdOrder", "Area",
-                       "households_without_building_head", root.id,
-                       order_by, filter, first, after, last, before)  # fmt: skip
+    return await _page(
+        info,
+        _C,
+        "Household",
+        "HouseholdOrder",
+        "Area",
+        "households_without_building_head",
+        root.id,
+        order_by,
+        filter,
+        first,
+        after,
+        last,
+        before,
+    )
 
 
 async def area_households_not_visited_this_month(
@@ -107,9 +142,21 @@ async def area_households_not_visited_this_month(
     last: int | None = None,
     before: str | None = None,
 ) -> Connection[Annotated[Household, strawberry.lazy(_C)]]:
-    return await _page(info, _C, "Household", "HouseholdOrder", "Area",
-                       "households_not_visited_this_month", root.id,
-                       order_by, filter, first, after, last, before)  # fmt: skip
+    return await _page(
+        info,
+        _C,
+        "Household",
+        "HouseholdOrder",
+        "Area",
+        "households_not_visited_this_month",
+        root.id,
+        order_by,
+        filter,
+        first,
+        after,
+        last,
+        before,
+    )
 
 
 async def area_party_branch(
@@ -130,9 +177,21 @@ async def area_compound_branches(
     last: int | None = None,
     before: str | None = None,
 ) -> Connection[Annotated[CompoundBranch, strawberry.lazy(_G)]]:
-    return await _page(info, _G, "CompoundBranch", "CompoundBranchOrder", "Area",
-                       "compound_branches", root.id, order_by, filter, first, after, last,
-                       before)  # fmt: skip
+    return await _page(
+        info,
+        _G,
+        "CompoundBranch",
+        "CompoundBranchOrder",
+        "Area",
+        "compound_branches",
+        root.id,
+        order_by,
+        filter,
+        first,
+        after,
+        last,
+        before,
+    )
 
 
 async def area_in_service_party_members(
@@ -145,9 +204,21 @@ async def area_in_service_party_members(
     last: int | None = None,
     before: str | None = None,
 ) -> Connection[Annotated[PartyMemberReport, strawberry.lazy(_G)]]:
-    return await _page(info, _G, "PartyMemberReport", "PartyMemberReportOrder", "Area",
-                       "in_service_party_members", root.id, order_by, filter, first, after,
-                       last, before)  # fmt: skip
+    return await _page(
+        info,
+        _G,
+        "PartyMemberReport",
+        "PartyMemberReportOrder",
+        "Area",
+        "in_service_party_members",
+        root.id,
+        order_by,
+        filter,
+        first,
+        after,
+        last,
+        before,
+    )
 
 
 async def area_grid_coverage(root: Any, info: Info) -> Annotated[GridCoverage, strawberry.lazy(_G)]:
@@ -167,8 +238,21 @@ async def area_needs(
     last: int | None = None,
     before: str | None = None,
 ) -> Connection[Annotated[Need, strawberry.lazy(_N)]]:
-    return await _page(info, _N, "Need", "NeedOrder", "Area", "needs", root.id,
-                       order_by, filter, first, after, last, before)  # fmt: skip
+    return await _page(
+        info,
+        _N,
+        "Need",
+        "NeedOrder",
+        "Area",
+        "needs",
+        root.id,
+        order_by,
+        filter,
+        first,
+        after,
+        last,
+        before,
+    )
 
 
 async def area_resources(
@@ -181,8 +265,21 @@ async def area_resources(
     last: int | None = None,
     before: str | None = None,
 ) -> Connection[Annotated[Resource, strawberry.lazy(_N)]]:
-    return await _page(info, _N, "Resource", "ResourceOrder", "Area", "resources", root.id,
-                       order_by, filter, first, after, last, before)  # fmt: skip
+    return await _page(
+        info,
+        _N,
+        "Resource",
+        "ResourceOrder",
+        "Area",
+        "resources",
+        root.id,
+        order_by,
+        filter,
+        first,
+        after,
+        last,
+        before,
+    )
 
 
 async def area_projects(
@@ -195,8 +292,21 @@ async def area_projects(
     last: int | None = None,
     before: str | None = None,
 ) -> Connection[Annotated[Project, strawberry.lazy(_N)]]:
-    return await _page(info, _N, "Project", "ProjectOrder", "Area", "projects", root.id,
-                       order_by, filter, first, after, last, before)  # fmt: skip
+    return await _page(
+        info,
+        _N,
+        "Project",
+        "ProjectOrder",
+        "Area",
+        "projects",
+        root.id,
+        order_by,
+        filter,
+        first,
+        after,
+        last,
+        before,
+    )
 
 
 async def area_micro_projects(
@@ -209,8 +319,21 @@ async def area_micro_projects(
     last: int | None = None,
     before: str | None = None,
 ) -> Connection[Annotated[MicroProject, strawberry.lazy(_N)]]:
-    return await _page(info, _N, "MicroProject", "MicroProjectOrder", "Area", "micro_projects",
-                       root.id, order_by, filter, first, after, last, before)  # fmt: skip
+    return await _page(
+        info,
+        _N,
+        "MicroProject",
+        "MicroProjectOrder",
+        "Area",
+        "micro_projects",
+        root.id,
+        order_by,
+        filter,
+        first,
+        after,
+        last,
+        before,
+    )
 
 
 async def area_need_stats(root: Any, info: Info) -> Annotated[NeedStats, strawberry.lazy(_N)]:
@@ -260,8 +383,21 @@ async def household_visits(
     last: int | None = None,
     before: str | None = None,
 ) -> Connection[Annotated[GridVisit, strawberry.lazy(_G)]]:
-    return await _page(info, _G, "GridVisit", "GridVisitOrder", "Household", "visits", root.id,
-                       order_by, filter, first, after, last, before)  # fmt: skip
+    return await _page(
+        info,
+        _G,
+        "GridVisit",
+        "GridVisitOrder",
+        "Household",
+        "visits",
+        root.id,
+        order_by,
+        filter,
+        first,
+        after,
+        last,
+        before,
+    )
 
 
 async def household_needs(
@@ -274,8 +410,21 @@ async def household_needs(
     last: int | None = None,
     before: str | None = None,
 ) -> Connection[Annotated[Need, strawberry.lazy(_N)]]:
-    return await _page(info, _N, "Need", "NeedOrder", "Household", "needs", root.id,
-                       order_by, filter, first, after, last, before)  # fmt: skip
+    return await _page(
+        info,
+        _N,
+        "Need",
+        "NeedOrder",
+        "Household",
+        "needs",
+        root.id,
+        order_by,
+        filter,
+        first,
+        after,
+        last,
+        before,
+    )
 
 
 AREA_FIELDS = {

@@ -170,9 +170,18 @@ class Project(relay.Node):
         before: str | None = None,
     ) -> Connection[Need]:
         return await related(
-            info, Need, "Project", "needs", self.id, order_by or NeedOrder(), filter,
-            first, after, last, before,
-        )  # fmt: skip
+            info,
+            Need,
+            "Project",
+            "needs",
+            self.id,
+            order_by or NeedOrder(),
+            filter,
+            first,
+            after,
+            last,
+            before,
+        )
 
 
 @strawberry.federation.type(
@@ -221,9 +230,18 @@ class MicroProject(relay.Node):
         before: str | None = None,
     ) -> Connection[Resident]:
         return await related(
-            info, Resident, "MicroProject", "participants", self.id, order_by or ResidentOrder(),
-            filter, first, after, last, before,
-        )  # fmt: skip
+            info,
+            Resident,
+            "MicroProject",
+            "participants",
+            self.id,
+            order_by or ResidentOrder(),
+            filter,
+            first,
+            after,
+            last,
+            before,
+        )
 
 
 @strawberry.type(description="Needs figures over an area's subtree.")

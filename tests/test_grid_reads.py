@@ -85,8 +85,10 @@ async def test_recorded_branch_type_that_disagrees_is_flagged(gql, grid) -> None
         ... on GridMutationFailed { errors { code field } } } }"""
     ok = await gql(record, {"code": COMPOUND, "t": "FORMAL"})
     assert ok["recordPartyBranch"]["branch"] == {
-        "recordedType": "FORMAL", "derivedType": "FORMAL", "mismatch": False,
-    }  # fmt: skip
+        "recordedType": "FORMAL",
+        "derivedType": "FORMAL",
+        "mismatch": False,
+    }
     bad = await gql(record, {"code": OTHER, "t": "FORMAL"})
     assert bad["recordPartyBranch"]["branch"]["mismatch"] is True
     data = await gql(
@@ -96,8 +98,10 @@ async def test_recorded_branch_type_that_disagrees_is_flagged(gql, grid) -> None
     )
     assert [n["area"]["code"] for n in data["compoundBranches"]["nodes"]] == [OTHER]
     assert data["area"]["gridCoverage"] == {
-        "branchMismatches": 1, "formalBranches": 1, "functionalBranches": 2,
-    }  # fmt: skip
+        "branchMismatches": 1,
+        "formalBranches": 1,
+        "functionalBranches": 2,
+    }
     wrong = await gql(record, {"code": VILLAGE, "t": "FORMAL"})
     assert wrong["recordPartyBranch"]["errors"] == [
         {"code": "WRONG_AREA_LEVEL", "field": "areaCode"}
@@ -122,17 +126,54 @@ async def build_grid(gql, db, grid) -> dict:  # type: ignore[no-untyped-def]
     secretary = await db.fetchval(
         "SELECT id FROM resident WHERE household_id = $1 LIMIT 1", grid["households"][0]
     )
-    c = await gql(CREATE, {"in": {"level": "COMMITTEE", "areaCode": VILLAGE, "name": "南湖社区党总支",
-                                  "leaderId": gid("Resident", secretary)}})  # fmt: skip
+    c = await gql(
+        CREATE,
+        {
+            "in": {
+                "level": "COMMITTEE",
+                "areaCode": VILLAGE,
+                "name": "南湖社区党总支",
+                "leaderId": gid("Resident", secretary),
+            }
+        },
+    )
     committee = c["createGridNode"]["node"]
-    g = await gql(CREATE, {"in": {"level": "PARTY_GROUP", "areaCode": COMPOUND,
-                                  "name": "福康花园党小组", "parentId": committee["id"]}})  # fmt: skip
+    g = await gql(
+        CREATE,
+        {
+            "in": {
+                "level": "PARTY_GROUP",
+                "areaCode": COMPOUND,
+                "name": "福康花园党小组",
+                "parentId": committee["id"],
+            }
+        },
+    )
     group = g["createGridNode"]["node"]
-    b = await gql(CREATE, {"in": {"level": "BUILDING_HEAD", "areaCode": COMPOUND + "-05",
-                                  "name": "5栋楼栋长", "parentId": group["id"]}})  # fmt: skip
+    b = await gql(
+        CREATE,
+        {
+            "in": {
+                "level": "BUILDING_HEAD",
+                "areaCode": COMPOUND + "-05",
+                "name": "5栋楼栋长",
+                "parentId": group["id"],
+            }
+        },
+    )
     head = b["createGridNode"]["node"]
-    a = await gql(ASSIGN, {"in": {"nodeId": head["id"], "householdIds": [
-        gid("Household", grid["households"][1]), gid("Household", grid["households"][2])]}})  # fmt: skip
+    a = await gql(
+        ASSIGN,
+        {
+            "in": {
+                "nodeId": head["id"],
+                "householdIds": [
+                    gid("Household", grid["households"][1]),
+                    gid("Household", grid["households"][2]),
+                ],
+            }
+        },
+    )
     assert a["assignHouseholdsToBuildingHead"]["node"]["householdCount"] == 2
     worker = await db.fetchval(
         "UPDATE resident SET roles = '{grid_worker}' WHERE household_id = $1 RETURNING id",
@@ -150,9 +191,17 @@ async def test_grid_levels_nest_and_coverage_finds_planted_gaps(gql, db, grid, p
     today = dt.date.today()
     last_month = today.replace(day=1) - dt.timedelta(days=1)
     for household, day in ((h[0], today), (h[1], today.replace(day=1)), (h[2], last_month)):
-        v = await gql(VISIT, {"in": {"householdId": gid("Household", household),
-                                     "workerId": gid("Resident", built["worker"]),
-                                     "visitedOn": day.isoformat(), "notes": "走访"}})  # fmt: skip
+        v = await gql(
+            VISIT,
+            {
+                "in": {
+                    "householdId": gid("Household", household),
+                    "workerId": gid("Resident", built["worker"]),
+                    "visitedOn": day.isoformat(),
+                    "notes": "走访",
+                }
+            },
+        )
         assert v["recordGridVisit"]["visit"]["worker"]["name"] == "群众"
     query = """{ area(code: "510129102001") {
         householdsWithoutBuildingHead { totalCount nodes { room } }
@@ -166,10 +215,15 @@ async def test_grid_levels_nest_and_coverage_finds_planted_gaps(gql, db, grid, p
     assert data["householdsWithoutBuildingHead"] == {"totalCount": 1, "nodes": [{"room": "101"}]}
     assert data["householdsNotVisitedThisMonth"] == {"totalCount": 1, "nodes": [{"room": "502"}]}
     assert data["gridCoverage"] == {
-        "households": 3, "withBuildingHead": 2, "withoutBuildingHead": 1,
-        "visitedThisMonth": 2, "notVisitedThisMonth": 1,
-        "committees": 1, "partyGroups": 1, "buildingHeads": 1,
-    }  # fmt: skip
+        "households": 3,
+        "withBuildingHead": 2,
+        "withoutBuildingHead": 1,
+        "visitedThisMonth": 2,
+        "notVisitedThisMonth": 1,
+        "committees": 1,
+        "partyGroups": 1,
+        "buildingHeads": 1,
+    }
     levels = [(n["level"], n["householdCount"]) for n in data["grid"]["nodes"]]
     assert levels == [("COMMITTEE", 0), ("PARTY_GROUP", 0), ("BUILDING_HEAD", 2)]
     head = data["grid"]["nodes"][2]
@@ -194,7 +248,8 @@ async def test_main_reads_are_compiled(client: httpx.AsyncClient, gql, db, grid)
     for query in (
         '{ area(code: "510129102001") { grid { nodes { name leader { name } } } '
         "gridCoverage { households } householdsWithoutBuildingHead { totalCount } "
-        "householdsNotVisitedThisMonth { totalCount } compoundBranches { nodes { derivedType } } } }",
+        "householdsNotVisitedThisMonth { totalCount } "
+        "compoundBranches { nodes { derivedType } } } }",
         "{ gridNodes(filter: {level: BUILDING_HEAD}) { nodes { households { totalCount } } } }",
         "{ compoundBranches { nodes { partyMembers } } }",
         "{ households { nodes { buildingHead { name } visits { nodes { visitedOn } } } } }",
@@ -210,46 +265,92 @@ async def test_grid_mutations_refuse_with_every_problem(gql, db, grid) -> None: 
         "SELECT id FROM resident WHERE household_id = $1", grid["households"][4]
     )
     # a building head under a committee, over a village, led by nobody valid
-    bad = await gql(CREATE, {"in": {"level": "BUILDING_HEAD", "areaCode": VILLAGE, "name": " ",
-                                    "parentId": built["committee"]["id"],
-                                    "leaderId": gid("Resident", 99999)}})  # fmt: skip
+    bad = await gql(
+        CREATE,
+        {
+            "in": {
+                "level": "BUILDING_HEAD",
+                "areaCode": VILLAGE,
+                "name": " ",
+                "parentId": built["committee"]["id"],
+                "leaderId": gid("Resident", 99999),
+            }
+        },
+    )
     codes = {(e["code"], e["field"]) for e in bad["createGridNode"]["errors"]}
     assert codes == {
-        ("INVALID_INPUT", "name"), ("WRONG_AREA_LEVEL", "areaCode"),
-        ("WRONG_PARENT", "parentId"), ("NOT_FOUND", "leaderId"),
-    }  # fmt: skip
+        ("INVALID_INPUT", "name"),
+        ("WRONG_AREA_LEVEL", "areaCode"),
+        ("WRONG_PARENT", "parentId"),
+        ("NOT_FOUND", "leaderId"),
+    }
     # a party group led by a non-member from another community
-    bad = await gql(CREATE, {"in": {"level": "PARTY_GROUP", "areaCode": COMPOUND, "name": "组",
-                                    "parentId": built["committee"]["id"],
-                                    "leaderId": gid("Resident", plain)}})  # fmt: skip
+    bad = await gql(
+        CREATE,
+        {
+            "in": {
+                "level": "PARTY_GROUP",
+                "areaCode": COMPOUND,
+                "name": "组",
+                "parentId": built["committee"]["id"],
+                "leaderId": gid("Resident", plain),
+            }
+        },
+    )
     assert {e["code"] for e in bad["createGridNode"]["errors"]} == {
-        "OUTSIDE_AREA", "NOT_A_PARTY_MEMBER",
-    }  # fmt: skip
+        "OUTSIDE_AREA",
+        "NOT_A_PARTY_MEMBER",
+    }
     # households outside the building head's area, and a non-building-head node
-    bad = await gql(ASSIGN, {"in": {"nodeId": built["head"]["id"],
-                                    "householdIds": [gid("Household", grid["households"][0])]}})  # fmt: skip
+    bad = await gql(
+        ASSIGN,
+        {
+            "in": {
+                "nodeId": built["head"]["id"],
+                "householdIds": [gid("Household", grid["households"][0])],
+            }
+        },
+    )
     assert bad["assignHouseholdsToBuildingHead"]["errors"] == [
         {"code": "OUTSIDE_AREA", "field": "householdIds.0"}
     ]
-    bad = await gql(ASSIGN, {"in": {"nodeId": built["group"]["id"],
-                                    "householdIds": [gid("Household", grid["households"][1])]}})  # fmt: skip
+    bad = await gql(
+        ASSIGN,
+        {
+            "in": {
+                "nodeId": built["group"]["id"],
+                "householdIds": [gid("Household", grid["households"][1])],
+            }
+        },
+    )
     assert bad["assignHouseholdsToBuildingHead"]["errors"] == [
         {"code": "NOT_A_BUILDING_HEAD_NODE", "field": "nodeId"}
     ]
     # a visit by someone who is not a grid worker, in the future
-    bad = await gql(VISIT, {"in": {"householdId": gid("Household", grid["households"][0]),
-                                   "workerId": gid("Resident", plain),
-                                   "visitedOn": (dt.date.today() + dt.timedelta(days=2)).isoformat()}})  # fmt: skip
+    bad = await gql(
+        VISIT,
+        {
+            "in": {
+                "householdId": gid("Household", grid["households"][0]),
+                "workerId": gid("Resident", plain),
+                "visitedOn": (dt.date.today() + dt.timedelta(days=2)).isoformat(),
+            }
+        },
+    )
     assert {(e["code"], e["field"]) for e in bad["recordGridVisit"]["errors"]} == {
-        ("NOT_A_GRID_WORKER", "workerId"), ("INVALID_INPUT", "visitedOn"),
-    }  # fmt: skip
+        ("NOT_A_GRID_WORKER", "workerId"),
+        ("INVALID_INPUT", "visitedOn"),
+    }
     assert await db.fetchval("SELECT count(*) FROM grid_visit") == 0
     assert await db.fetchval("SELECT count(*) FROM grid_node") == 3
     # audited: one row per successful mutation
     ops = await db.fetch("SELECT operation FROM audit_log ORDER BY id")
     assert [o["operation"] for o in ops] == [
-        "createGridNode", "createGridNode", "createGridNode", "assignHouseholdsToBuildingHead",
-    ]  # fmt: skip
+        "createGridNode",
+        "createGridNode",
+        "createGridNode",
+        "assignHouseholdsToBuildingHead",
+    ]
 
 
 async def test_database_refuses_what_the_checks_refuse(db, grid) -> None:  # type: ignore[no-untyped-def]
@@ -290,19 +391,45 @@ async def test_in_service_party_member(gql, db, grid) -> None:  # type: ignore[n
         ... on PartyMemberReportPayload { report { workplaceOrganisation resident { name }
               community { code } } }
         ... on GridMutationFailed { errors { code field } } } }"""
-    ok = await gql(q, {"in": {"residentId": gid("Resident", member), "communityCode": VILLAGE,
-                              "workplaceOrganisation": "大邑县税务局", "reportedOn": "2026-03-01"}})  # fmt: skip
+    ok = await gql(
+        q,
+        {
+            "in": {
+                "residentId": gid("Resident", member),
+                "communityCode": VILLAGE,
+                "workplaceOrganisation": "大邑县税务局",
+                "reportedOn": "2026-03-01",
+            }
+        },
+    )
     assert ok["registerInServicePartyMember"]["report"]["workplaceOrganisation"] == "大邑县税务局"
-    again = await gql(q, {"in": {"residentId": gid("Resident", member), "communityCode": VILLAGE,
-                                 "workplaceOrganisation": "x"}})  # fmt: skip
+    again = await gql(
+        q,
+        {
+            "in": {
+                "residentId": gid("Resident", member),
+                "communityCode": VILLAGE,
+                "workplaceOrganisation": "x",
+            }
+        },
+    )
     assert again["registerInServicePartyMember"]["errors"] == [
         {"code": "DUPLICATE", "field": "residentId"}
     ]
-    bad = await gql(q, {"in": {"residentId": gid("Resident", plain),
-                               "communityCode": "510129101201", "workplaceOrganisation": "x"}})  # fmt: skip
+    bad = await gql(
+        q,
+        {
+            "in": {
+                "residentId": gid("Resident", plain),
+                "communityCode": "510129101201",
+                "workplaceOrganisation": "x",
+            }
+        },
+    )
     assert {e["code"] for e in bad["registerInServicePartyMember"]["errors"]} == {
-        "NOT_A_PARTY_MEMBER", "OUTSIDE_AREA",
-    }  # fmt: skip
+        "NOT_A_PARTY_MEMBER",
+        "OUTSIDE_AREA",
+    }
     data = await gql(
         f'{{ area(code: "{VILLAGE}") {{ inServicePartyMembers {{ nodes {{ reportedOn '
         "resident { name } } } } }"

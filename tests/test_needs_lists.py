@@ -49,24 +49,50 @@ RESOURCE = """mutation($in: AddResourceInput!) { addResource(input: $in) {
 MATCH = """mutation($in: MatchNeedInput!) { matchNeed(input: $in) {
   ... on NeedMatchPayload { match { id status need { status } } }
   ... on GridMutationFailed { errors { code field } } } }"""
-STATUS = """mutation($id: ID!, $s: MatchStatus!) { setMatchStatus(input: {matchId: $id, status: $s}) {
+STATUS = """mutation($id: ID!, $s: MatchStatus!) {
+  setMatchStatus(input: {matchId: $id, status: $s}) {
   ... on NeedMatchPayload { match { status need { status } } }
   ... on GridMutationFailed { errors { code field message } } } }"""
 
 
 async def test_needs_resources_matches_and_projects(gql, place, pool) -> None:  # type: ignore[no-untyped-def]
-    n = await gql(NEED, {"in": {"householdId": gid("Household", place["h"][0]),
-                                "category": "ELDERLY_CARE", "title": "每周陪护"}})  # fmt: skip
+    n = await gql(
+        NEED,
+        {
+            "in": {
+                "householdId": gid("Household", place["h"][0]),
+                "category": "ELDERLY_CARE",
+                "title": "每周陪护",
+            }
+        },
+    )
     need = n["addNeed"]["need"]
     assert need["status"] == "OPEN" and need["area"]["code"] == COMPOUND
-    r = await gql(RESOURCE, {"in": {"providerKind": "RESIDENT",
-                                    "providerResidentId": gid("Resident", place["r"][2]),
-                                    "areaCode": COMPOUND, "category": "ELDERLY_COMPANIONSHIP",
-                                    "title": "陪老人聊天"}})  # fmt: skip
+    r = await gql(
+        RESOURCE,
+        {
+            "in": {
+                "providerKind": "RESIDENT",
+                "providerResidentId": gid("Resident", place["r"][2]),
+                "areaCode": COMPOUND,
+                "category": "ELDERLY_COMPANIONSHIP",
+                "title": "陪老人聊天",
+            }
+        },
+    )
     resource = r["addResource"]["resource"]
     assert resource["providerName"] == "李阿姨"
-    org = await gql(RESOURCE, {"in": {"providerKind": "ENTERPRISE", "areaCode": VILLAGE,
-                                      "category": "IDLE_GOODS", "title": "闲置轮椅"}})  # fmt: skip
+    org = await gql(
+        RESOURCE,
+        {
+            "in": {
+                "providerKind": "ENTERPRISE",
+                "areaCode": VILLAGE,
+                "category": "IDLE_GOODS",
+                "title": "闲置轮椅",
+            }
+        },
+    )
     assert org["addResource"]["errors"] == [{"code": "INVALID_INPUT", "field": "providerName"}]
     m = await gql(MATCH, {"in": {"needId": need["id"], "resourceId": resource["id"]}})
     match = m["matchNeed"]["match"]
@@ -85,30 +111,51 @@ async def test_needs_resources_matches_and_projects(gql, place, pool) -> None:  
     closed = await gql(MATCH, {"in": {"needId": need["id"], "resourceId": resource["id"]}})
     assert {e["code"] for e in closed["matchNeed"]["errors"]} == {"NEED_CLOSED", "DUPLICATE"}
 
-    other = await gql(NEED, {"in": {"areaCode": OTHER_VILLAGE, "category": "HOUSING",
-                                    "title": "屋顶漏水"}})  # fmt: skip
+    other = await gql(
+        NEED, {"in": {"areaCode": OTHER_VILLAGE, "category": "HOUSING", "title": "屋顶漏水"}}
+    )
     project = """mutation($in: CreateProjectInput!) { createProject(input: $in) {
       ... on ProjectPayload { project { name budgetFen needCount needs { nodes { title } } } }
       ... on GridMutationFailed { errors { code field } } } }"""
-    bad = await gql(project, {"in": {"areaCode": VILLAGE, "name": "助老", "budgetFen": -1,
-                                     "needIds": [need["id"], other["addNeed"]["need"]["id"]]}})  # fmt: skip
+    bad = await gql(
+        project,
+        {
+            "in": {
+                "areaCode": VILLAGE,
+                "name": "助老",
+                "budgetFen": -1,
+                "needIds": [need["id"], other["addNeed"]["need"]["id"]],
+            }
+        },
+    )
     assert {(e["code"], e["field"]) for e in bad["createProject"]["errors"]} == {
-        ("INVALID_INPUT", "budgetFen"), ("OUTSIDE_AREA", "needIds.1"),
-    }  # fmt: skip
-    ok = await gql(project, {"in": {"areaCode": VILLAGE, "name": "助老", "budgetFen": 500000,
-                                    "needIds": [need["id"]]}})  # fmt: skip
+        ("INVALID_INPUT", "budgetFen"),
+        ("OUTSIDE_AREA", "needIds.1"),
+    }
+    ok = await gql(
+        project,
+        {"in": {"areaCode": VILLAGE, "name": "助老", "budgetFen": 500000, "needIds": [need["id"]]}},
+    )
     assert ok["createProject"]["project"] == {
-        "name": "助老", "budgetFen": 500000, "needCount": 1, "needs": {"nodes": [{"title": "每周陪护"}]},
-    }  # fmt: skip
+        "name": "助老",
+        "budgetFen": 500000,
+        "needCount": 1,
+        "needs": {"nodes": [{"title": "每周陪护"}]},
+    }
     query = """{ area(code: "510129") { needStats { total open matched met closed resources
         activeMatches } needs(filter: {statuses: [MET, OPEN]}) { nodes { title status
         matches { status resource { title } } } } resources { totalCount }
         projects { nodes { name } } } needs(filter: {category: HOUSING}) { totalCount } }"""
     data = (await both(pool, query))["data"]
     assert data["area"]["needStats"] == {
-        "total": 2, "open": 1, "matched": 0, "met": 1, "closed": 0, "resources": 1,
+        "total": 2,
+        "open": 1,
+        "matched": 0,
+        "met": 1,
+        "closed": 0,
+        "resources": 1,
         "activeMatches": 0,
-    }  # fmt: skip
+    }
     assert data["needs"]["totalCount"] == 1
 
 
@@ -118,39 +165,80 @@ MICRO = """mutation($in: ProposeMicroProjectInput!) { proposeMicroProject(input:
 JOIN = """mutation($in: AddMicroProjectParticipantInput!) { addMicroProjectParticipant(input: $in) {
   ... on MicroProjectPayload { microProject { participantCount } }
   ... on GridMutationFailed { errors { code field } } } }"""
-OUTCOME = """mutation($in: RecordMicroProjectOutcomeInput!) { recordMicroProjectOutcome(input: $in) {
+OUTCOME = """mutation($in: RecordMicroProjectOutcomeInput!) {
+  recordMicroProjectOutcome(input: $in) {
   ... on MicroProjectPayload { microProject { status outcome completedOn } }
   ... on GridMutationFailed { errors { code field } } } }"""
 
 
 async def test_micro_projects_and_participation_per_period(gql, place, pool) -> None:  # type: ignore[no-untyped-def]
-    bad = await gql(MICRO, {"in": {"title": "楼道美化", "sponsorId": gid("Resident", place["r"][3]),
-                                   "areaCode": COMPOUND, "budgetFen": 20000}})  # fmt: skip
+    bad = await gql(
+        MICRO,
+        {
+            "in": {
+                "title": "楼道美化",
+                "sponsorId": gid("Resident", place["r"][3]),
+                "areaCode": COMPOUND,
+                "budgetFen": 20000,
+            }
+        },
+    )
     assert bad["proposeMicroProject"]["errors"] == [{"code": "OUTSIDE_AREA", "field": "sponsorId"}]
-    p = await gql(MICRO, {"in": {"title": "楼道美化", "sponsorId": gid("Resident", place["r"][0]),
-                                 "areaCode": COMPOUND, "budgetFen": 20000,
-                                 "proposedOn": "2026-03-02"}})  # fmt: skip
+    p = await gql(
+        MICRO,
+        {
+            "in": {
+                "title": "楼道美化",
+                "sponsorId": gid("Resident", place["r"][0]),
+                "areaCode": COMPOUND,
+                "budgetFen": 20000,
+                "proposedOn": "2026-03-02",
+            }
+        },
+    )
     project = p["proposeMicroProject"]["microProject"]
     assert project["status"] == "PROPOSED" and project["sponsor"]["name"] == "张大爷"
     for resident, day in ((place["r"][1], "2026-03-05"), (place["r"][2], "2026-04-01")):
-        j = await gql(JOIN, {"in": {"microProjectId": project["id"],
-                                    "residentId": gid("Resident", resident), "joinedOn": day}})  # fmt: skip
+        j = await gql(
+            JOIN,
+            {
+                "in": {
+                    "microProjectId": project["id"],
+                    "residentId": gid("Resident", resident),
+                    "joinedOn": day,
+                }
+            },
+        )
         assert "microProject" in j["addMicroProjectParticipant"]
-    dup = await gql(JOIN, {"in": {"microProjectId": project["id"],
-                                  "residentId": gid("Resident", place["r"][1])}})  # fmt: skip
+    dup = await gql(
+        JOIN,
+        {"in": {"microProjectId": project["id"], "residentId": gid("Resident", place["r"][1])}},
+    )
     assert dup["addMicroProjectParticipant"]["errors"] == [
         {"code": "DUPLICATE", "field": "residentId"}
     ]
-    early = await gql(OUTCOME, {"in": {"microProjectId": project["id"], "outcome": "完成",
-                                       "completedOn": "2026-03-01"}})  # fmt: skip
+    early = await gql(
+        OUTCOME,
+        {"in": {"microProjectId": project["id"], "outcome": "完成", "completedOn": "2026-03-01"}},
+    )
     assert early["recordMicroProjectOutcome"]["errors"] == [
         {"code": "INVALID_INPUT", "field": "completedOn"}
     ]
-    done = await gql(OUTCOME, {"in": {"microProjectId": project["id"], "outcome": "楼道焕然一新",
-                                      "completedOn": "2026-04-10"}})  # fmt: skip
+    done = await gql(
+        OUTCOME,
+        {
+            "in": {
+                "microProjectId": project["id"],
+                "outcome": "楼道焕然一新",
+                "completedOn": "2026-04-10",
+            }
+        },
+    )
     assert done["recordMicroProjectOutcome"]["microProject"]["status"] == "COMPLETED"
-    again = await gql(OUTCOME, {"in": {"microProjectId": project["id"], "outcome": "x",
-                                       "completedOn": "2026-04-11"}})  # fmt: skip
+    again = await gql(
+        OUTCOME,
+        {"in": {"microProjectId": project["id"], "outcome": "x", "completedOn": "2026-04-11"}},
+    )
     assert again["recordMicroProjectOutcome"]["errors"] == [
         {"code": "ALREADY_COMPLETED", "field": "microProjectId"}
     ]
@@ -161,9 +249,12 @@ async def test_micro_projects_and_participation_per_period(gql, place, pool) -> 
         microProjects { nodes { title participants { nodes { name } } } } } }"""
     data = (await both(pool, query))["data"]["area"]
     assert data["march"] == {
-        "projects": 1, "completed": 1, "budgetFen": "20000", "participations": 1,
+        "projects": 1,
+        "completed": 1,
+        "budgetFen": "20000",
+        "participations": 1,
         "participants": 1,
-    }  # fmt: skip
+    }
     assert data["all"] == {"participations": 2, "participants": 2}
 
 
@@ -173,12 +264,40 @@ async def test_residents_see_own_needs_and_public_lists(
     place,  # type: ignore[no-untyped-def]
 ) -> None:
     for household, title in ((place["h"][0], "我家的需求"), (place["h"][1], "邻居的需求")):
-        await gql(NEED, {"in": {"householdId": gid("Household", household),
-                                "category": "DAILY_LIFE", "title": title}})  # fmt: skip
-    await gql(RESOURCE, {"in": {"providerKind": "ORGANISATION", "providerName": "社工站",
-                                "areaCode": VILLAGE, "category": "SKILLS", "title": "理发"}})  # fmt: skip
-    await gql(RESOURCE, {"in": {"providerKind": "ORGANISATION", "providerName": "别村",
-                                "areaCode": OTHER_VILLAGE, "category": "SKILLS", "title": "修车"}})  # fmt: skip
+        await gql(
+            NEED,
+            {
+                "in": {
+                    "householdId": gid("Household", household),
+                    "category": "DAILY_LIFE",
+                    "title": title,
+                }
+            },
+        )
+    await gql(
+        RESOURCE,
+        {
+            "in": {
+                "providerKind": "ORGANISATION",
+                "providerName": "社工站",
+                "areaCode": VILLAGE,
+                "category": "SKILLS",
+                "title": "理发",
+            }
+        },
+    )
+    await gql(
+        RESOURCE,
+        {
+            "in": {
+                "providerKind": "ORGANISATION",
+                "providerName": "别村",
+                "areaCode": OTHER_VILLAGE,
+                "category": "SKILLS",
+                "title": "修车",
+            }
+        },
+    )
     headers = bearer("resident", "zhang", household=place["h"][0])
     q = "{ needs { nodes { title } } resources { nodes { title } } }"
     for path in ("compiled", "resolver"):
@@ -191,16 +310,53 @@ async def test_residents_see_own_needs_and_public_lists(
             "resources": {"nodes": [{"title": "理发"}]},
         }, body
     # a resident adds a need for their own household, not for a neighbour's
-    mine = await anonymous_client.post("/graphql", headers=headers, json={"query": NEED, "variables": {
-        "in": {"householdId": gid("Household", place["h"][0]), "category": "HEALTH", "title": "体检"}}})  # fmt: skip
+    mine = await anonymous_client.post(
+        "/graphql",
+        headers=headers,
+        json={
+            "query": NEED,
+            "variables": {
+                "in": {
+                    "householdId": gid("Household", place["h"][0]),
+                    "category": "HEALTH",
+                    "title": "体检",
+                }
+            },
+        },
+    )
     assert mine.json()["data"]["addNeed"]["need"]["status"] == "OPEN"
-    theirs = await anonymous_client.post("/graphql", headers=headers, json={"query": NEED, "variables": {
-        "in": {"householdId": gid("Household", place["h"][1]), "category": "HEALTH", "title": "x"}}})  # fmt: skip
+    theirs = await anonymous_client.post(
+        "/graphql",
+        headers=headers,
+        json={
+            "query": NEED,
+            "variables": {
+                "in": {
+                    "householdId": gid("Household", place["h"][1]),
+                    "category": "HEALTH",
+                    "title": "x",
+                }
+            },
+        },
+    )
     assert theirs.json()["data"]["addNeed"]["errors"][0]["code"] in ("NOT_FOUND", "FORBIDDEN")
     # residents do not match resources
-    refused = await anonymous_client.post("/graphql", headers=headers, json={"query": RESOURCE, "variables": {
-        "in": {"providerKind": "ORGANISATION", "providerName": "x", "areaCode": VILLAGE,
-               "category": "SKILLS", "title": "x"}}})  # fmt: skip
+    refused = await anonymous_client.post(
+        "/graphql",
+        headers=headers,
+        json={
+            "query": RESOURCE,
+            "variables": {
+                "in": {
+                    "providerKind": "ORGANISATION",
+                    "providerName": "x",
+                    "areaCode": VILLAGE,
+                    "category": "SKILLS",
+                    "title": "x",
+                }
+            },
+        },
+    )
     assert refused.json()["data"]["addResource"]["errors"][0]["code"] == "FORBIDDEN"
 
 
@@ -211,9 +367,14 @@ async def test_grid_worker_writes_only_in_their_area(
     headers = bearer("grid_worker", "wangge", area=VILLAGE)
 
     async def add(area: str) -> dict:
-        response = await anonymous_client.post("/graphql", headers=headers, json={
-            "query": NEED, "variables": {"in": {"areaCode": area, "category": "OTHER",
-                                                "title": "路灯坏了"}}})  # fmt: skip
+        response = await anonymous_client.post(
+            "/graphql",
+            headers=headers,
+            json={
+                "query": NEED,
+                "variables": {"in": {"areaCode": area, "category": "OTHER", "title": "路灯坏了"}},
+            },
+        )
         return response.json()["data"]["addNeed"]
 
     assert (await add(COMPOUND))["need"]["area"]["code"] == COMPOUND
