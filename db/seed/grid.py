@@ -58,13 +58,13 @@ async def seed_grid(conn: asyncpg.Connection, county_code: str, seed: int) -> No
         INSERT INTO grid_node (level, area_id, name, leader_id)
         SELECT 'committee', v.id, v.name || '党总支',
                (SELECT r.id FROM resident r WHERE r.area_path <@ v.path AND r.is_party_member
-                 ORDER BY r.id LIMIT 1)
+                 ORDER BY r.id + 0 LIMIT 1)  -- + 0: by the area index, not the key
           FROM area v WHERE v.level = 'village' AND v.path <@ {under}""")
     await run(f"""
         INSERT INTO grid_node (level, parent_id, area_id, name, leader_id)
         SELECT 'party_group', n.id, c.id, c.name || '党小组',
                (SELECT r.id FROM resident r WHERE r.area_path <@ c.path AND r.is_party_member
-                 ORDER BY r.id LIMIT 1)
+                 ORDER BY r.id + 0 LIMIT 1)  -- + 0: by the area index, not the key
           FROM area c JOIN grid_node n ON n.area_id = c.parent_id AND n.level = 'committee'
          WHERE c.level = 'compound' AND c.path <@ {under}""")
     await run(f"""
@@ -94,14 +94,17 @@ async def seed_grid(conn: asyncpg.Connection, county_code: str, seed: int) -> No
             else "date_trunc('month', current_date)::date "
             "+ least({pick}, current_date - date_trunc('month', current_date)::date)"
         ).format(pick=_pick(salt + 7, "h.id", 25))
+        # one worker per community, found once (not per household)
         await run(f"""
+            WITH w AS (
+                SELECT DISTINCT ON (community_of(r.area_path)) community_of(r.area_path) AS c,
+                       r.id
+                  FROM resident r
+                 WHERE r.area_path <@ {under} AND 'grid_worker' = ANY(r.roles)
+                 ORDER BY community_of(r.area_path), r.id)
             INSERT INTO grid_visit (household_id, worker_id, visited_on, notes)
             SELECT h.id, w.id, {day}, '入户走访，了解近况'
-              FROM household h
-              JOIN LATERAL (SELECT r.id FROM resident r
-                             WHERE r.area_path <@ community_of(h.area_path)
-                               AND 'grid_worker' = ANY(r.roles)
-                             ORDER BY r.id LIMIT 1) w ON true
+              FROM household h JOIN w ON w.c = community_of(h.area_path)
              WHERE h.area_path <@ {under} AND {_pick(salt + len(month), "h.id", 100)} < {share}""")
     # recorded branch types, one compound in 20 disagreeing with its party members
     await run(f"""
@@ -184,7 +187,7 @@ async def seed_grid(conn: asyncpg.Connection, county_code: str, seed: int) -> No
                DATE '2025-03-01' + {_pick(salt + 2, "c.id", 300)}::int
           FROM area c
           JOIN LATERAL (SELECT r.id FROM resident r WHERE r.area_path <@ c.path
-                         ORDER BY r.id LIMIT 1) s ON true
+                         ORDER BY r.id + 0 LIMIT 1) s ON true
          WHERE c.level = 'compound' AND c.path <@ {under} AND {_pick(salt, "c.id", 4)} = 0""",
         list(MICRO),
     )
