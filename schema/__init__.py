@@ -20,15 +20,21 @@ from schema.audit import AuditEntry, AuditQuery
 from schema.community import Area, Household, Resident
 from schema.community_mutations import Mutation as CommunityMutation
 from schema.errors import ErrorCodes, Schema
+from schema.grid import CompoundBranch, GridNode, GridQuery, GridVisit, PartyMemberReport
+from schema.grid_mutations import GridMutation
+from schema.needs import MicroProject, Need, NeedMatch, NeedsQuery, Project, Resource
+from schema.needs_mutations import NeedsMutation
 from schema.query import Query as CommunityQuery
 from schema.reports import MonthlyReport
 from schema.reports_root import ReportMutation, ReportQuery
 
 # Each domain contributes its root fields here; merge_types keeps the field order.
-QUERIES: tuple[type, ...] = (CommunityQuery, AuditQuery, ReportQuery)
-MUTATIONS: tuple[type, ...] = (CommunityMutation, ReportMutation)
+QUERIES: tuple[type, ...] = (CommunityQuery, AuditQuery, ReportQuery, GridQuery, NeedsQuery)
+MUTATIONS: tuple[type, ...] = (CommunityMutation, ReportMutation, GridMutation, NeedsMutation)
 # Entities (federation @key types) must be listed so _entities can resolve them.
 TYPES = [Area, Household, Resident, AuditEntry, MonthlyReport]
+TYPES += [GridNode, GridVisit, CompoundBranch, PartyMemberReport]
+TYPES += [Need, Resource, NeedMatch, Project, MicroProject]
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

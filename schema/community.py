@@ -10,6 +10,7 @@ from strawberry import Info, relay
 
 from resolvers import community as read
 from resolvers.pagination import PageResult, request_from_args
+from schema import grid_fields
 from schema.common import Connection, OrderDirection, connection, from_record
 from schema.community_enums import (
     AreaLevel,
@@ -322,6 +323,21 @@ class Area(relay.Node):
             before,
         )
 
+    # the grid and the needs lists (schema/grid_fields.py)
+    grid = grid_fields.field("grid")
+    households_without_building_head = grid_fields.field("households_without_building_head")
+    households_not_visited_this_month = grid_fields.field("households_not_visited_this_month")
+    party_branch = grid_fields.field("party_branch")
+    compound_branches = grid_fields.field("compound_branches")
+    in_service_party_members = grid_fields.field("in_service_party_members")
+    grid_coverage = grid_fields.field("grid_coverage")
+    needs = grid_fields.field("needs")
+    resources = grid_fields.field("resources")
+    projects = grid_fields.field("projects")
+    micro_projects = grid_fields.field("micro_projects")
+    need_stats = grid_fields.field("need_stats")
+    micro_project_stats = grid_fields.field("micro_project_stats")
+
 
 @strawberry.federation.type(
     keys=["id"], description="A household 户 at an address in a compound or building."
@@ -359,6 +375,11 @@ class Household(relay.Node):
             from_record(Resident, r)
             for r in await read.listed(info, "Household", "members", self.id)
         ]
+
+    # the grid and the needs lists (schema/grid_fields.py)
+    building_head = grid_fields.building_head
+    visits = grid_fields.visits
+    needs = grid_fields.needs
 
 
 @strawberry.federation.type(keys=["id"], description="A resident 居民, member of one household.")
