@@ -18,16 +18,29 @@ from strawberry.tools import merge_types
 from schema.audit import AuditEntry, AuditQuery
 from schema.community import Area, Household, Resident
 from schema.community_mutations import Mutation as CommunityMutation
+from schema.enterprises import (
+    AnnualAccount,
+    CollectiveEnterprise,
+    Disclosure,
+    DividendDistribution,
+    DividendLine,
+    EnterpriseMembership,
+    EnterpriseQuery,
+    Shareholding,
+)
+from schema.enterprises_mutations import EnterpriseMutation
 from schema.errors import ErrorCodes, Schema
 from schema.query import Query as CommunityQuery
 from schema.reports import MonthlyReport
 from schema.reports_root import ReportMutation, ReportQuery
 
 # Each domain contributes its root fields here; merge_types keeps the field order.
-QUERIES: tuple[type, ...] = (CommunityQuery, AuditQuery, ReportQuery)
-MUTATIONS: tuple[type, ...] = (CommunityMutation, ReportMutation)
+QUERIES: tuple[type, ...] = (CommunityQuery, AuditQuery, ReportQuery, EnterpriseQuery)
+MUTATIONS: tuple[type, ...] = (CommunityMutation, ReportMutation, EnterpriseMutation)
 # Entities (federation @key types) must be listed so _entities can resolve them.
 TYPES = [Area, Household, Resident, AuditEntry, MonthlyReport]
+TYPES += [CollectiveEnterprise, EnterpriseMembership, Shareholding, AnnualAccount]
+TYPES += [DividendDistribution, DividendLine, Disclosure]
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

@@ -19,8 +19,6 @@ from tests.enterprises_support import (
 )
 from validation.ids import gb32100_valid
 
-pytestmark = pytest.mark.asyncio
-
 
 @pytest.fixture
 async def data(db):  # type: ignore[no-untyped-def]

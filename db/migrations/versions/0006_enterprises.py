@@ -376,6 +376,7 @@ CREATE TABLE dividend_distribution (
     enterprise_id  bigint NOT NULL REFERENCES collective_enterprise (id) ON DELETE CASCADE,
     account_id     bigint NOT NULL REFERENCES annual_account (id) ON DELETE CASCADE,
     area_path      ltree NOT NULL,
+    year           int NOT NULL,  -- the account's, copied by trigger
     basis          dividend_basis NOT NULL,
     -- households holding shares (per_share) or being members (per_household, per_member)
     -- on this day take part; it fixes the units of every line
@@ -388,7 +389,7 @@ CREATE TABLE dividend_distribution (
     CONSTRAINT distribution_paid_after_record CHECK (paid_on IS NULL OR paid_on >= record_date)
 );
 CREATE INDEX dividend_distribution_area_path_gist ON dividend_distribution USING gist (area_path);
-CREATE INDEX dividend_distribution_enterprise ON dividend_distribution (enterprise_id);
+CREATE INDEX dividend_distribution_enterprise ON dividend_distribution (enterprise_id, year);
 
 CREATE TABLE dividend_line (
     id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -434,7 +435,7 @@ BEGIN
     IF TG_OP = 'DELETE' THEN
         RETURN OLD;
     END IF;
-    SELECT a.enterprise_id, a.area_path INTO NEW.enterprise_id, NEW.area_path
+    SELECT a.enterprise_id, a.area_path, a.year INTO NEW.enterprise_id, NEW.area_path, NEW.year
       FROM annual_account a WHERE a.id = NEW.account_id;
     RETURN NEW;
 END
