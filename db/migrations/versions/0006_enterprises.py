@@ -480,14 +480,10 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_catalog AS $$
 DECLARE
     d dividend_distribution%ROWTYPE;
     a annual_account%ROWTYPE;
-    memo text := coalesce(current_setting('gongzhi.checked_distributions', true), '');
     bad record;
     total_units numeric;
     total_amount numeric;
 BEGIN
-    IF dist IS NULL OR position(',' || dist || ',' IN memo) > 0 THEN
-        RETURN;
-    END IF;
     SELECT * INTO d FROM dividend_distribution WHERE id = dist;
     IF NOT FOUND THEN
         RETURN;  -- deleted in this transaction; its lines went with it
@@ -553,21 +549,29 @@ BEGIN
             bad.household_id, bad.amount_fen, bad.expected
             USING ERRCODE = 'check_violation', CONSTRAINT = 'distribution_allocation';
     END IF;
-    PERFORM set_config('gongzhi.checked_distributions', memo || ',' || dist || ',', true);
 END
 $$;
 
+-- The memo lives here, not in check_distribution: a function with a SET clause (the
+-- definer's search_path) undoes every setting made inside it when it returns.
 CREATE FUNCTION distribution_identities() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    dist bigint;
+    memo text := coalesce(current_setting('gongzhi.checked_distributions', true), '');
 BEGIN
     CASE TG_TABLE_NAME
         WHEN 'dividend_distribution' THEN
-            PERFORM check_distribution(NEW.id);
+            dist := NEW.id;
         WHEN 'dividend_line' THEN
-            PERFORM check_distribution(CASE WHEN TG_OP = 'DELETE' THEN OLD.distribution_id
-                                            ELSE NEW.distribution_id END);
+            dist := CASE WHEN TG_OP = 'DELETE' THEN OLD.distribution_id ELSE NEW.distribution_id END;
         WHEN 'annual_account' THEN
-            PERFORM check_distribution((SELECT id FROM dividend_distribution WHERE account_id = NEW.id));
+            dist := (SELECT id FROM dividend_distribution WHERE account_id = NEW.id);
     END CASE;
+    IF dist IS NULL OR position(',' || dist || ',' IN memo) > 0 THEN
+        RETURN NULL;
+    END IF;
+    PERFORM check_distribution(dist);
+    PERFORM set_config('gongzhi.checked_distributions', memo || ',' || dist || ',', true);
     RETURN NULL;
 END
 $$;
