@@ -19,6 +19,17 @@ from resolvers.context import FreshLoaders
 from schema.audit import AuditEntry, AuditQuery
 from schema.community import Area, Household, Resident
 from schema.community_mutations import Mutation as CommunityMutation
+from schema.enterprises import (
+    AnnualAccount,
+    CollectiveEnterprise,
+    Disclosure,
+    DividendDistribution,
+    DividendLine,
+    EnterpriseMembership,
+    EnterpriseQuery,
+    Shareholding,
+)
+from schema.enterprises_mutations import EnterpriseMutation
 from schema.errors import ErrorCodes, Schema
 from schema.grid import CompoundBranch, GridNode, GridQuery, GridVisit, PartyMemberReport
 from schema.grid_mutations import GridMutation
@@ -29,12 +40,27 @@ from schema.reports import MonthlyReport
 from schema.reports_root import ReportMutation, ReportQuery
 
 # Each domain contributes its root fields here; merge_types keeps the field order.
-QUERIES: tuple[type, ...] = (CommunityQuery, AuditQuery, ReportQuery, GridQuery, NeedsQuery)
-MUTATIONS: tuple[type, ...] = (CommunityMutation, ReportMutation, GridMutation, NeedsMutation)
+QUERIES: tuple[type, ...] = (
+    CommunityQuery,
+    AuditQuery,
+    ReportQuery,
+    GridQuery,
+    NeedsQuery,
+    EnterpriseQuery,
+)
+MUTATIONS: tuple[type, ...] = (
+    CommunityMutation,
+    ReportMutation,
+    GridMutation,
+    NeedsMutation,
+    EnterpriseMutation,
+)
 # Entities (federation @key types) must be listed so _entities can resolve them.
 TYPES = [Area, Household, Resident, AuditEntry, MonthlyReport]
 TYPES += [GridNode, GridVisit, CompoundBranch, PartyMemberReport]
 TYPES += [Need, Resource, NeedMatch, Project, MicroProject]
+TYPES += [CollectiveEnterprise, EnterpriseMembership, Shareholding, AnnualAccount]
+TYPES += [DividendDistribution, DividendLine, Disclosure]
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

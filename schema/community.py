@@ -24,6 +24,22 @@ if TYPE_CHECKING:  # lazy at run time: schema.reports imports this module
     from schema.reports import MonthlyReport
     from schema.reports_inputs import MonthlyReportFilter, MonthlyReportOrder
 
+if TYPE_CHECKING:  # lazy at run time: schema.enterprises imports this module
+    from schema.enterprises import (
+        CollectiveEnterprise,
+        DividendLine,
+        EnterpriseYearFigures,
+        Shareholding,
+    )
+    from schema.enterprises_inputs import (
+        DividendLineFilter,
+        DividendLineOrder,
+        EnterpriseFilter,
+        EnterpriseOrder,
+        ShareholdingFilter,
+        ShareholdingOrder,
+    )
+
 from schema.community_inputs import (
     AreaFilter,
     AreaOrder,
@@ -337,6 +353,45 @@ class Area(relay.Node):
     micro_projects = grid_fields.field("micro_projects")
     need_stats = grid_fields.field("need_stats")
     micro_project_stats = grid_fields.field("micro_project_stats")
+    @strawberry.field(description="Collective enterprises anywhere in this area's subtree.")
+    async def enterprises(
+        self,
+        info: Info,
+        filter: Annotated[EnterpriseFilter, strawberry.lazy("schema.enterprises_inputs")]
+        | None = None,
+        order_by: Annotated[EnterpriseOrder, strawberry.lazy("schema.enterprises_inputs")]
+        | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[CollectiveEnterprise, strawberry.lazy("schema.enterprises")]]:
+        from schema.enterprises import CollectiveEnterprise
+        from schema.enterprises_inputs import EnterpriseOrder
+
+        return await related(
+            info,
+            CollectiveEnterprise,
+            "Area",
+            "enterprises",
+            self.id,
+            order_by or EnterpriseOrder(),
+            filter,
+            first,
+            after,
+            last,
+            before,
+        )
+
+    @strawberry.field(
+        description="Income and dividends of the enterprises in this area's subtree, per year."
+    )
+    async def enterprise_finances(
+        self, info: Info, year_from: int | None = None, year_to: int | None = None
+    ) -> list[Annotated[EnterpriseYearFigures, strawberry.lazy("schema.enterprises")]]:
+        from schema.enterprises import area_finances
+
+        return await area_finances(info, self.id, year_from, year_to)
 
 
 @strawberry.federation.type(
@@ -380,6 +435,65 @@ class Household(relay.Node):
     building_head = grid_fields.building_head
     visits = grid_fields.visits
     needs = grid_fields.needs
+    @strawberry.field(description="Shares the household holds in collective enterprises.")
+    async def shareholdings(
+        self,
+        info: Info,
+        filter: Annotated[ShareholdingFilter, strawberry.lazy("schema.enterprises_inputs")]
+        | None = None,
+        order_by: Annotated[ShareholdingOrder, strawberry.lazy("schema.enterprises_inputs")]
+        | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[Shareholding, strawberry.lazy("schema.enterprises")]]:
+        from schema.enterprises import Shareholding
+        from schema.enterprises_inputs import ShareholdingOrder
+
+        return await related(
+            info,
+            Shareholding,
+            "Household",
+            "shareholdings",
+            self.id,
+            order_by or ShareholdingOrder(),
+            filter,
+            first,
+            after,
+            last,
+            before,
+        )
+
+    @strawberry.field(description="The household's dividend lines from collective enterprises.")
+    async def dividends(
+        self,
+        info: Info,
+        filter: Annotated[DividendLineFilter, strawberry.lazy("schema.enterprises_inputs")]
+        | None = None,
+        order_by: Annotated[DividendLineOrder, strawberry.lazy("schema.enterprises_inputs")]
+        | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[DividendLine, strawberry.lazy("schema.enterprises")]]:
+        from schema.enterprises import DividendLine
+        from schema.enterprises_inputs import DividendLineOrder
+
+        return await related(
+            info,
+            DividendLine,
+            "Household",
+            "dividends",
+            self.id,
+            order_by or DividendLineOrder(),
+            filter,
+            first,
+            after,
+            last,
+            before,
+        )
 
 
 @strawberry.federation.type(keys=["id"], description="A resident 居民, member of one household.")
