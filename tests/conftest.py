@@ -154,15 +154,42 @@ class GraphQLError(AssertionError):
     pass
 
 
+def _reads_only(query: str) -> bool:
+    """True when every operation in the document is a query (safe to run twice)."""
+    from graphql import GraphQLSyntaxError, OperationDefinitionNode, OperationType, parse
+
+    try:
+        document = parse(query)
+    except GraphQLSyntaxError:  # sent once, as it is: the server answers the syntax error
+        return False
+    return all(
+        d.operation is OperationType.QUERY
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+    )
+
+
 @pytest.fixture
 def gql(client: httpx.AsyncClient):  # type: ignore[no-untyped-def]
-    """POST a GraphQL operation; return `data`, failing the test on any error."""
+    """POST a GraphQL operation; return `data`, failing the test on any error.
+
+    A query is sent twice, the second time forced onto Strawberry's resolvers
+    (`x-gongzhi-execution: resolver`), and both answers must be identical: every query a
+    test sends doubles as a differential test of the compiled read path.
+    """
 
     async def run(query: str, variables: dict | None = None, *, errors_ok: bool = False):  # type: ignore[no-untyped-def]
-        response = await client.post(
-            "/graphql", json={"query": query, "variables": variables or {}}
-        )
+        payload = {"query": query, "variables": variables or {}}
+        response = await client.post("/graphql", json=payload)
         body = response.json()
+        if _reads_only(query):
+            resolved = await client.post(
+                "/graphql", json=payload, headers={"x-gongzhi-execution": "resolver"}
+            )
+            assert resolved.json() == body, (
+                f"the {response.headers.get('x-gongzhi-execution')} path and the resolver "
+                f"path disagree on:\n{query}"
+            )
         if not errors_ok and body.get("errors"):
             raise GraphQLError(json.dumps(body["errors"], ensure_ascii=False, indent=1))
         return body if errors_ok else body["data"]
