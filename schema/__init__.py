@@ -16,6 +16,8 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.tools import merge_types
 
 from schema.audit import AuditEntry, AuditQuery
+from schema.audit_runs import AuditFinding, AuditRun, AuditRunQuery
+from schema.audit_runs_mutations import AuditRunMutation
 from schema.community import Area, Household, Resident
 from schema.community_mutations import Mutation as CommunityMutation
 from schema.errors import ErrorCodes, Schema
@@ -24,10 +26,27 @@ from schema.reports import MonthlyReport
 from schema.reports_root import ReportMutation, ReportQuery
 
 # Each domain contributes its root fields here; merge_types keeps the field order.
-QUERIES: tuple[type, ...] = (CommunityQuery, AuditQuery, ReportQuery)
-MUTATIONS: tuple[type, ...] = (CommunityMutation, ReportMutation)
+QUERIES: tuple[type, ...] = (
+    CommunityQuery,
+    AuditQuery,
+    ReportQuery,
+    AuditRunQuery,
+)
+MUTATIONS: tuple[type, ...] = (
+    CommunityMutation,
+    ReportMutation,
+    AuditRunMutation,
+)
 # Entities (federation @key types) must be listed so _entities can resolve them.
-TYPES = [Area, Household, Resident, AuditEntry, MonthlyReport]
+TYPES = [
+    Area,
+    Household,
+    Resident,
+    AuditEntry,
+    MonthlyReport,
+    AuditRun,
+    AuditFinding,
+]
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
