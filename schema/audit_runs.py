@@ -101,9 +101,13 @@ class AuditFinding(relay.Node):
         row = await read.by_key(info, "AuditFinding", int(relay.GlobalID.from_id(id).node_id))
         return None if row is None else from_record(cls, row)
 
-    @strawberry.field(description="The run that found it.")
-    async def run(self, info: Info) -> AuditRun:
-        return from_record(AuditRun, await read.one(info, "AuditFinding", "run", self))
+    @strawberry.field(
+        description="The run that found it; null for an auditor with an area when the run "
+        "covered more than that area."
+    )
+    async def run(self, info: Info) -> AuditRun | None:
+        row = await read.one(info, "AuditFinding", "run", self)
+        return None if row is None else from_record(AuditRun, row)
 
     @strawberry.field(description="The area of the failing row (the area itself for area targets).")
     async def area(self, info: Info) -> Area | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 from typing import Any
 
 import asyncpg
@@ -436,6 +437,16 @@ async def test_auditor_with_an_area_sees_and_audits_only_inside_it(db, anonymous
     assert [e["code"] for e in body["followUpFinding"]["errors"]] == ["NOT_FOUND"]
     body = await ask(anonymous_client, TOWN_AUDITOR, FOLLOW_UP, {"input": {"id": finding}})
     assert body["followUpFinding"]["status"] == "FOLLOW_UP"
+    # a finding in the town from the county-wide run: visible, its run is not
+    county_finding = await _finding(anonymous_client, ADMIN, everywhere["id"])
+    node = await read(
+        anonymous_client,
+        TOWN_AUDITOR,
+        "query($id: ID!) { node(id: $id) { ... on AuditFinding { rule status run { runId } } } }",
+        {"id": county_finding},
+    )
+    # the same problem (fingerprint) as the town run's finding: followed up there
+    assert node["node"] == {"rule": "R4", "status": "FOLLOW_UP", "run": None}
 
 
 async def test_a_cli_run_is_readable_through_graphql(db, database_url, anonymous_client) -> None:  # type: ignore[no-untyped-def]
@@ -462,3 +473,18 @@ async def test_a_cli_run_is_readable_through_graphql(db, database_url, anonymous
     assert by_period["auditRuns"]["totalCount"] == 1
     other = await read(anonymous_client, AUDITOR, RUNS, {"filter": {"period": "2026-03"}})
     assert other["auditRuns"]["totalCount"] == 0
+
+
+def test_docs_examples_are_valid_operations() -> None:
+    """Every GraphQL example of docs/audit.md validates against the schema."""
+    from pathlib import Path
+
+    from graphql import parse, validate
+
+    from tests.paths import SCHEMA
+
+    page = Path(__file__).resolve().parent.parent / "docs" / "audit.md"
+    examples = re.findall(r"```graphql\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+    assert len(examples) >= 6
+    for example in examples:
+        assert validate(SCHEMA._schema, parse(example)) == [], example
