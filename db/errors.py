@@ -42,8 +42,6 @@ CONSTRAINTS: dict[str, tuple[str, str | None]] = {
     # a referenced row deleted by a concurrent transaction
     "household_area_id_fkey": ("UNKNOWN_AREA", "areaCode"),
     "resident_household_id_fkey": ("NOT_FOUND", "householdId"),
-    "audit_finding_transition": ("ILLEGAL_TRANSITION", None),
-    "audit_finding_event_close_note": ("NOTE_REQUIRED", "note"),
 }
 
 

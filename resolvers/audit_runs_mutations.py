@@ -7,7 +7,8 @@ judges the writes). It takes seconds and runs within the request.
 
 Follow-up events go in one transaction with the mutation's audit-log row; the database
 refuses transitions not allowed and a close without a note (migration 0009), mapped to
-ILLEGAL_TRANSITION and NOTE_REQUIRED as a backstop to the checks made here first.
+ILLEGAL_TRANSITION and NOTE_REQUIRED (``BACKSTOP``); NOTE_REQUIRED is checked here first,
+the transition only by the database (under its per-fingerprint lock).
 Inputs are the schema's input objects, read by attribute (this module does not import the
 schema).
 """
@@ -38,6 +39,13 @@ AUDIT_ROLES = ("auditor", "admin")
 MAX_NOTE = 2000
 
 Record = asyncpg.Record
+
+# The database's refusals of a follow-up event (migration 0009), as the codes checked here
+# first. Not in db/errors.CONSTRAINTS: those are the community mutations' codes.
+BACKSTOP: dict[str, tuple[str, str | None]] = {
+    "audit_finding_transition": ("ILLEGAL_TRANSITION", None),
+    "audit_finding_event_close_note": ("NOTE_REQUIRED", "note"),
+}
 
 
 @dataclass(frozen=True)
@@ -165,6 +173,11 @@ async def _event(info: Info, finding_id: str, status: str, note: str | None) -> 
                 await audit(conn, "AuditFinding", key)
     except DomainError as exc:
         return [Problem(exc.code, exc.message, exc.field)]
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        if exc.constraint_name not in BACKSTOP:
+            raise
+        code, field = BACKSTOP[exc.constraint_name]
+        return [Problem(code, exc.message, field)]
     finally:
         reads.forget(info)
     return await read.by_key(info, "AuditFinding", key)  # type: ignore[return-value]
