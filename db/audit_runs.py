@@ -62,12 +62,6 @@ async def scope_path(conn: asyncpg.Connection, code: str) -> str | None:
     return await conn.fetchval("SELECT path::text FROM area WHERE code = $1", code)
 
 
-def pool_url(pool: asyncpg.Pool) -> str:
-    """The URL the pool connects with (the audit's workers connect to the same database).
-    asyncpg keeps it as the first of the arguments create_pool was given."""
-    return str(pool._connect_args[0])  # type: ignore[attr-defined]
-
-
 INSERT_RUN = """
 INSERT INTO audit_run (id, suites, scope_code, area_path, period, started_by, source, checks,
                        failed_checks, broken_checks, findings, started_at, finished_at)
@@ -173,7 +167,8 @@ async def run_by_id(conn: asyncpg.Connection, run_id: uuid.UUID) -> asyncpg.Reco
 async def checks_of(conn: asyncpg.Connection, run_id: uuid.UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
         """SELECT suite, suite_version, rule, severity::text AS severity, description,
-                  status::text AS status, failing, error, seconds
+                  status::text AS status, failing, error, seconds,
+                  round(seconds * 1000)::int AS milliseconds
              FROM audit_check WHERE run_id = $1 ORDER BY position""",
         run_id,
     )
@@ -220,6 +215,40 @@ async def compare_runs(
     conn: asyncpg.Connection, earlier: uuid.UUID, later: uuid.UUID
 ) -> list[asyncpg.Record]:
     return await conn.fetch(COMPARE, earlier, later)
+
+
+# The same comparison, as (change, finding id) in the order of COMPARE.
+COMPARE_IDS = f"SELECT c.change, c.id FROM ({COMPARE}) c ORDER BY c.change, c.suite, c.rule, c.id"
+
+
+async def compare_ids(
+    conn: asyncpg.Connection, earlier: uuid.UUID, later: uuid.UUID
+) -> list[tuple[str, int]]:
+    return [(r["change"], r["id"]) for r in await conn.fetch(COMPARE_IDS, earlier, later)]
+
+
+async def checks_of_runs(
+    conn: asyncpg.Connection, run_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[asyncpg.Record]]:
+    """The checks of several runs, each run's in run order (one statement)."""
+    grouped: dict[uuid.UUID, list[asyncpg.Record]] = {r: [] for r in run_ids}
+    for row in await conn.fetch(
+        """SELECT run_id, suite, suite_version, rule, severity::text AS severity, description,
+                  status::text AS status, failing, error, round(seconds * 1000)::int AS milliseconds
+             FROM audit_check WHERE run_id = ANY($1::uuid[]) ORDER BY run_id, position""",
+        run_ids,
+    ):
+        grouped[row["run_id"]].append(row)
+    return grouped
+
+
+async def run_seq(conn: asyncpg.Connection, run_id: uuid.UUID) -> int | None:
+    """The run's seq (its GraphQL key), None when unknown or not visible."""
+    return await conn.fetchval("SELECT seq FROM audit_run WHERE id = $1", run_id)
+
+
+async def run_uuid(conn: asyncpg.Connection, seq: int) -> uuid.UUID | None:
+    return await conn.fetchval("SELECT id FROM audit_run WHERE seq = $1", seq)
 
 
 async def finding_by_id(conn: asyncpg.Connection, finding_id: int) -> asyncpg.Record | None:

@@ -1,3 +1,10 @@
 """Every mapped entity, registered on import (see db/mapping.py)."""
 
-from db import audit, community, enterprises_mapping, grid_mapping, needs_mapping  # noqa: F401
+from db import (  # noqa: F401
+    audit,
+    audit_runs_mapping,
+    community,
+    enterprises_mapping,
+    grid_mapping,
+    needs_mapping,
+)

@@ -53,7 +53,12 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         # no listening connection
         notifications = Notifications(url)
         try:
-            yield {"pool": pool, "settings": settings, "notifications": notifications}
+            yield {
+                "pool": pool,
+                "settings": settings,
+                "notifications": notifications,
+                "database_url": url,  # the audit's workers connect to it (runAudit)
+            }
         finally:
             await notifications.close()
             if not warm.done():

@@ -208,6 +208,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             request=request,
             response=response,
             notifications=getattr(request.state, "notifications", None),
+            database_url=getattr(request.state, "database_url", None),
         )
 
     async def on_ws_connect(self, context: Context) -> None:  # type: ignore[override]

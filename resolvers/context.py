@@ -33,6 +33,7 @@ class Context:
     connection_params: dict[str, Any] | None = None
     # why a WebSocket's token was refused; its operations fail with this message
     auth_error: str | None = None
+    database_url: str | None = None  # what the audit's workers connect to (runAudit)
     _loaders: Loaders | None = field(default=None, init=False)
 
     @property

@@ -17,6 +17,8 @@ from strawberry.tools import merge_types
 
 from resolvers.context import FreshLoaders
 from schema.audit import AuditEntry, AuditQuery
+from schema.audit_runs import AuditFinding, AuditRun, AuditRunQuery
+from schema.audit_runs_mutations import AuditRunMutation
 from schema.community import Area, Household, Resident
 from schema.community_mutations import Mutation as CommunityMutation
 from schema.enterprises import (
@@ -47,6 +49,7 @@ QUERIES: tuple[type, ...] = (
     GridQuery,
     NeedsQuery,
     EnterpriseQuery,
+    AuditRunQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     CommunityMutation,
@@ -54,9 +57,10 @@ MUTATIONS: tuple[type, ...] = (
     GridMutation,
     NeedsMutation,
     EnterpriseMutation,
+    AuditRunMutation,
 )
 # Entities (federation @key types) must be listed so _entities can resolve them.
-TYPES = [Area, Household, Resident, AuditEntry, MonthlyReport]
+TYPES = [Area, Household, Resident, AuditEntry, MonthlyReport, AuditRun, AuditFinding]
 TYPES += [GridNode, GridVisit, CompoundBranch, PartyMemberReport]
 TYPES += [Need, Resource, NeedMatch, Project, MicroProject]
 TYPES += [CollectiveEnterprise, EnterpriseMembership, Shareholding, AnnualAccount]

@@ -16,7 +16,7 @@ import multiprocessing
 import os
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractAsyncContextManager
@@ -116,13 +116,16 @@ async def run_audit(
     transaction: Transaction,
     *,
     progress: Callable[[str, int], None] | None = None,
+    on_stored: Callable[[asyncpg.Connection, uuid.UUID], Awaitable[None]] | None = None,
 ) -> uuid.UUID:
     """Run the request's suites and store the run; returns its id.
 
     ``url``: the database the workers read; ``transaction``: opens the transaction the
     scope is resolved in and the run is stored in (the owner's for the CLI, the
     principal's session in the service, where row-level security judges the writes).
-    ``progress(suite, checks_done)`` is called as each suite finishes.
+    ``progress(suite, checks_done)`` is called as each suite finishes; ``on_stored(conn,
+    run_id)`` in the storing transaction, after the run is stored (the mutation writes its
+    audit-log row there).
     """
     suites = load_audit_suites(list(request.suites) if request.suites else None)
     path = ""
@@ -172,6 +175,8 @@ async def run_audit(
     )
     async with transaction() as conn:
         await db.store_run(conn, run, checks, findings, docs)
+        if on_stored is not None:
+            await on_stored(conn, run.id)
     return run.id
 
 
