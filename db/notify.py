@@ -53,12 +53,31 @@ class Notifications:
         self._reconnect: asyncio.Task[None] | None = None
 
     async def subscribe(self, channel: str) -> AsyncIterator[str]:
-        """Payloads on ``channel`` from now until the caller stops iterating."""
+        """Payloads on ``channel`` from the first iteration until the caller stops."""
+        queue = self._register(channel)
+        await self._listen(channel)
+        async for payload in self._stream(channel, queue):
+            yield payload
+
+    async def open(self, channel: str) -> AsyncIterator[str]:
+        """Payloads on ``channel``, listening already when this returns: what commits
+        after the call is delivered, however late the caller starts iterating."""
+        queue = self._register(channel)
+        try:
+            await self._listen(channel)
+        except BaseException:
+            self._queues[channel].discard(queue)
+            raise
+        return self._stream(channel, queue)
+
+    def _register(self, channel: str) -> asyncio.Queue[Any]:
         # one place more than the backlog: room for the message that ends it
         queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=MAX_BACKLOG + 1)
         self._queues.setdefault(channel, set()).add(queue)
+        return queue
+
+    async def _stream(self, channel: str, queue: asyncio.Queue[Any]) -> AsyncIterator[str]:
         try:
-            await self._listen(channel)
             while True:
                 item = await queue.get()
                 if isinstance(item, _Closed):

@@ -116,3 +116,16 @@ async def test_close_ends_open_subscriptions(database_url: str) -> None:
     await notifications.close()
     with pytest.raises(StopAsyncIteration):
         await waiting
+
+
+async def test_open_listens_before_it_returns(database_url: str) -> None:
+    notifications = Notifications(database_url)
+    stream = await notifications.open("eager")
+    writer = await asyncpg.connect(database_url)
+    try:
+        # sent before anybody iterates: still delivered
+        await writer.execute("SELECT pg_notify('eager', 'early')")
+        assert await _next(stream) == "early"
+    finally:
+        await writer.close()
+        await notifications.close()
