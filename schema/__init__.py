@@ -22,12 +22,14 @@ from schema.errors import ErrorCodes, Schema
 from schema.query import Query as CommunityQuery
 from schema.reports import MonthlyReport
 from schema.reports_root import ReportMutation, ReportQuery
+from schema.volunteers import VOLUNTEER_TYPES, VolunteerQuery
+from schema.volunteers_mutations import VolunteerMutation
 
 # Each domain contributes its root fields here; merge_types keeps the field order.
-QUERIES: tuple[type, ...] = (CommunityQuery, AuditQuery, ReportQuery)
-MUTATIONS: tuple[type, ...] = (CommunityMutation, ReportMutation)
+QUERIES: tuple[type, ...] = (CommunityQuery, AuditQuery, ReportQuery, VolunteerQuery)
+MUTATIONS: tuple[type, ...] = (CommunityMutation, ReportMutation, VolunteerMutation)
 # Entities (federation @key types) must be listed so _entities can resolve them.
-TYPES = [Area, Household, Resident, AuditEntry, MonthlyReport]
+TYPES = [Area, Household, Resident, AuditEntry, MonthlyReport, *VOLUNTEER_TYPES]
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

@@ -10,6 +10,7 @@ from strawberry import Info, relay
 
 from resolvers import community as read
 from resolvers.pagination import PageResult, request_from_args
+from schema import volunteers_fields
 from schema.common import Connection, OrderDirection, connection, from_record
 from schema.community_enums import (
     AreaLevel,
@@ -322,6 +323,31 @@ class Area(relay.Node):
             before,
         )
 
+    # volunteers domain (schema/volunteers_fields.py)
+    volunteers = strawberry.field(
+        resolver=volunteers_fields.area_volunteers,
+        description="Volunteers registered in this subtree.",
+    )
+    teams = strawberry.field(
+        resolver=volunteers_fields.area_teams, description="Volunteer teams in this subtree."
+    )
+    activities = strawberry.field(
+        resolver=volunteers_fields.area_activities,
+        description="Volunteer activities in this subtree.",
+    )
+    rewards = strawberry.field(
+        resolver=volunteers_fields.area_rewards,
+        description="Points rewards offered in this subtree.",
+    )
+    volunteer_leaderboard = strawberry.field(
+        resolver=volunteers_fields.area_volunteer_leaderboard,
+        description="Volunteers by verified minutes served here between two days (both included).",
+    )
+    volunteer_months = strawberry.field(
+        resolver=volunteers_fields.area_volunteer_months,
+        description="Active volunteers, verified minutes and activities per month here.",
+    )
+
 
 @strawberry.federation.type(
     keys=["id"], description="A household 户 at an address in a compound or building."
@@ -392,3 +418,8 @@ class Resident(relay.Node):
     @strawberry.field
     async def household(self, info: Info) -> Household:
         return from_record(Household, await read.one(info, "Resident", "household", self))
+
+    volunteer = strawberry.field(
+        resolver=volunteers_fields.resident_volunteer,
+        description="The resident's volunteer registration, if any.",
+    )
