@@ -362,7 +362,6 @@ BEGIN
         RAISE EXCEPTION 'no volunteer %', NEW.volunteer_id
             USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'points_entry_volunteer_id_fkey';
     END IF;
-    NEW.created_at := now();
     RETURN NEW;
 END
 $$;
@@ -500,7 +499,12 @@ CREATE TRIGGER points_entry_audit AFTER INSERT ON points_entry
 -- The balance and verified minutes are not in the application role's UPDATE grant: only
 -- the ledger's and the verification's triggers (SECURITY DEFINER) change them.
 GRANT SELECT, INSERT ON volunteer, volunteer_team, team_member, activity, service_record,
-    points_rate, reward, points_entry TO gongzhi_app;
+    points_rate, reward TO gongzhi_app;
+-- created_at is not the service's to choose (backdating would dodge expiry); the owner's
+-- imports and the demo seed may set it
+GRANT SELECT ON points_entry TO gongzhi_app;
+GRANT INSERT (volunteer_id, kind, points, service_record_id, reward_id, quantity, reason,
+    created_by) ON points_entry TO gongzhi_app;
 GRANT UPDATE (insured_until) ON volunteer TO gongzhi_app;
 GRANT UPDATE (role) ON team_member TO gongzhi_app;
 GRANT DELETE ON team_member TO gongzhi_app;
