@@ -224,7 +224,7 @@ class CreateActivityInput:
 
 
 @strawberry.input
-class SignUpInput:
+class SignUpForActivityInput:
     activity_id: strawberry.ID
     volunteer_id: strawberry.ID
     scheduled_minutes: int | None = strawberry.field(
