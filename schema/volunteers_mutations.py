@@ -204,7 +204,9 @@ class VolunteerMutation:
         return _payload(outcome, lambda r: ActivityPayload(activity=from_record(Activity, r)))
 
     @strawberry.mutation(description="Sign a volunteer up for an activity.")
-    async def sign_up_for_activity(self, info: Info, input: SignUpForActivityInput) -> ServiceRecordResult:
+    async def sign_up_for_activity(
+        self, info: Info, input: SignUpForActivityInput
+    ) -> ServiceRecordResult:
         outcome = await write.sign_up(info, input)
         return _payload(
             outcome, lambda r: ServiceRecordPayload(record=from_record(ServiceRecord, r))
