@@ -382,9 +382,12 @@ BEGIN
      WHERE id = NEW.volunteer_id;
     earned := NEW.completed_minutes::bigint * points_per_hour(NEW.area_path) / 60;
     IF earned > 0 THEN
-        INSERT INTO points_entry (volunteer_id, kind, points, service_record_id, created_by)
+        -- credited when verified (now, for the service; a seed or import may backdate)
+        INSERT INTO points_entry (volunteer_id, kind, points, service_record_id, created_by,
+                                  created_at)
         VALUES (NEW.volunteer_id, 'earn', earned, NEW.id,
-                coalesce(nullif(current_setting('gongzhi.subject', true), ''), current_user));
+                coalesce(nullif(current_setting('gongzhi.subject', true), ''), current_user),
+                NEW.verified_at);
     END IF;
     RETURN NULL;
 END
