@@ -26,17 +26,23 @@ def _arg(site: ArgSite, name: str, check: Any) -> Any:
             check(args)
         except figures.PeriodError as exc:
             raise Fallback(str(exc)) from None
-        return args[name]
+        return args.get(name)
 
     return bind
 
 
 def _days(args: dict[str, Any]) -> None:
-    figures.check_days(args["since"], args["until"], args["first"])
+    figures.check_days(args.get("since"), args.get("until"), args["first"])
 
 
-def _months(args: dict[str, Any]) -> None:
-    figures.check_months(args["fromMonth"], args["toMonth"])
+def _month_bounds(state: BindState, site: ArgSite) -> tuple[Any, Any]:
+    args = state.args(site)
+    since, until = figures.month_range(args.get("fromMonth"), args.get("toMonth"))
+    try:
+        figures.check_months(since, until)
+    except figures.PeriodError as exc:
+        raise Fallback(str(exc)) from None
+    return since, until
 
 
 def _leaderboard(c: Compiler, alias: str, field_def: GraphQLField, nodes: list[FieldNode]) -> str:
@@ -85,8 +91,8 @@ def _month_figures(c: Compiler, alias: str, field_def: GraphQLField, nodes: list
     site = ArgSite(field_def, nodes[0])
     inner = figures.MONTHS.format(
         path=f"{alias}.path",
-        since=c.param(_arg(site, "fromMonth", _months), "date"),
-        until=c.param(_arg(site, "toMonth", _months), "date"),
+        since=c.param(lambda s: _month_bounds(s, site)[0], "date"),
+        until=c.param(lambda s: _month_bounds(s, site)[1], "date"),
     )
     item = get_named_type(field_def.type)
     q = c.alias()

@@ -21,13 +21,15 @@ import db.volunteers_mapping  # noqa: F401  (registers the entities)
 MAX_LEADERBOARD = 100
 MAX_MONTHS = 60
 
-# {path}: the area's ltree; {since}, {until} (dates, both included), {first}: parameters
+# {path}: the area's ltree; {since}, {until} (dates, both included; null: unbounded),
+# {first}: parameters
 LEADERBOARD = """
     SELECT s.volunteer_id, sum(s.completed_minutes)::bigint AS minutes,
            rank() OVER (ORDER BY sum(s.completed_minutes) DESC)::int AS rank
       FROM service_record s
      WHERE s.status = 'verified' AND s.area_path <@ {path}
-       AND s.served_at >= {since} AND s.served_at < {until} + 1
+       AND ({since} IS NULL OR s.served_at >= {since})
+       AND ({until} IS NULL OR s.served_at < {until} + 1)
      GROUP BY s.volunteer_id
      ORDER BY minutes DESC, s.volunteer_id
      LIMIT {first}"""
@@ -59,11 +61,29 @@ class PeriodError(ValueError):
         self.field = field
 
 
-def check_days(since: dt.date, until: dt.date, first: int) -> None:
-    if until < since:
+def check_days(since: dt.date | None, until: dt.date | None, first: int) -> None:
+    if since is not None and until is not None and until < since:
         raise PeriodError("until is before since", "until")
     if not 1 <= first <= MAX_LEADERBOARD:
         raise PeriodError(f"first must be between 1 and {MAX_LEADERBOARD}, got {first}", "first")
+
+
+def add_months(first_day: dt.date, n: int) -> dt.date:
+    index = first_day.year * 12 + first_day.month - 1 + n
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def month_range(since: dt.date | None, until: dt.date | None) -> tuple[dt.date, dt.date]:
+    """The months asked for; a missing bound makes twelve months with the other one, and
+    with neither, the twelve months to the current one (UTC)."""
+    if since is None and until is None:
+        until = dt.datetime.now(dt.UTC).date().replace(day=1)
+    if since is None:
+        assert until is not None
+        since = add_months(until, -11)
+    if until is None:
+        until = add_months(since, 11)
+    return since, until
 
 
 def check_months(since: dt.date, until: dt.date) -> None:
@@ -90,7 +110,7 @@ class MonthRow:
 
 
 async def leaderboards(
-    db: Any, area_ids: list[int], since: dt.date, until: dt.date, first: int
+    db: Any, area_ids: list[int], since: dt.date | None, until: dt.date | None, first: int
 ) -> dict[int, list[LeaderboardRow]]:
     """The leaderboard of each area, for a batch of areas in one statement."""
     check_days(since, until, first)

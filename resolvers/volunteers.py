@@ -22,7 +22,7 @@ def _loaders(info: Info):  # type: ignore[no-untyped-def]
 
 
 async def leaderboard(
-    info: Info, area_id: int, since: dt.date, until: dt.date, first: int
+    info: Info, area_id: int, since: dt.date | None, until: dt.date | None, first: int
 ) -> list[figures.LeaderboardRow]:
     try:
         figures.check_days(since, until, first)
@@ -40,8 +40,9 @@ async def leaderboard(
 
 
 async def months(
-    info: Info, area_id: int, since: dt.date, until: dt.date
+    info: Info, area_id: int, since: dt.date | None, until: dt.date | None
 ) -> list[figures.MonthRow]:
+    since, until = figures.month_range(since, until)
     try:
         figures.check_months(since, until)
     except figures.PeriodError as exc:

@@ -113,8 +113,8 @@ async def area_rewards(
 async def area_volunteer_leaderboard(
     root: strawberry.Parent[Any],
     info: Info,
-    since: dt.date,
-    until: dt.date,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
     first: int = 10,
 ) -> list[Annotated[LeaderboardEntry, strawberry.lazy(_V)]]:
     from resolvers import volunteers as read
@@ -130,8 +130,8 @@ async def area_volunteer_leaderboard(
 async def area_volunteer_months(
     root: strawberry.Parent[Any],
     info: Info,
-    from_month: Month,  # type: ignore[valid-type]
-    to_month: Month,  # type: ignore[valid-type]
+    from_month: Month | None = None,  # type: ignore[valid-type]
+    to_month: Month | None = None,  # type: ignore[valid-type]
 ) -> list[Annotated[VolunteerMonth, strawberry.lazy(_V)]]:
     from resolvers import volunteers as read
     from schema.volunteers import VolunteerMonth

@@ -163,6 +163,13 @@ async def test_leaderboard_and_months_on_both_paths(pool, served: World) -> None
     by_code = {c["code"]: c["volunteerLeaderboard"] for c in data["children"]["nodes"]}
     assert len(by_code[VILLAGE]) == 3
     assert by_code["510129101202"] == []
+    # without bounds: all time, and the twelve months to this one
+    open_query = """{ area(code: "510129101") { volunteerLeaderboard { rank verifiedMinutes }
+      volunteerMonths { month verifiedMinutes } } }"""
+    open_data = (await both(pool, open_query))["data"]["area"]
+    assert [e["verifiedMinutes"] for e in open_data["volunteerLeaderboard"]] == [120, 120, 60]
+    assert len(open_data["volunteerMonths"]) == 12
+    assert open_data["volunteerMonths"][-1]["month"] == current
     # an empty period
     empty = {**variables, "since": first_day, "until": first_day}
     if activity_month != current:
