@@ -64,8 +64,9 @@ class PeriodError(ValueError):
 def check_days(since: dt.date | None, until: dt.date | None, first: int) -> None:
     if since is not None and until is not None and until < since:
         raise PeriodError("until is before since", "until")
-    if not 1 <= first <= MAX_LEADERBOARD:
-        raise PeriodError(f"first must be between 1 and {MAX_LEADERBOARD}, got {first}", "first")
+    # 0 is allowed, as for connections' first
+    if not 0 <= first <= MAX_LEADERBOARD:
+        raise PeriodError(f"first must be between 0 and {MAX_LEADERBOARD}, got {first}", "first")
 
 
 def add_months(first_day: dt.date, n: int) -> dt.date:

@@ -202,7 +202,7 @@ async def test_invalid_periods_are_refused(pool, gql, served: World) -> None:  #
         '{ area(code: "510129101") { volunteerLeaderboard(since: "2026-02-01",'
         ' until: "2026-01-01") { rank } } }',
         '{ area(code: "510129101") { volunteerLeaderboard(since: "2026-01-01",'
-        ' until: "2026-02-01", first: 0) { rank } } }',
+        ' until: "2026-02-01", first: 101) { rank } } }',
         '{ area(code: "510129101") { volunteerMonths(fromMonth: "2020-01",'
         ' toMonth: "2026-01") { month } } }',
     ):
