@@ -7,4 +7,5 @@ from db import (  # noqa: F401
     enterprises_mapping,
     grid_mapping,
     needs_mapping,
+    volunteers_mapping,
 )

@@ -40,6 +40,8 @@ from schema.needs_mutations import NeedsMutation
 from schema.query import Query as CommunityQuery
 from schema.reports import MonthlyReport
 from schema.reports_root import ReportMutation, ReportQuery
+from schema.volunteers import VOLUNTEER_TYPES, VolunteerQuery
+from schema.volunteers_mutations import VolunteerMutation
 
 # Each domain contributes its root fields here; merge_types keeps the field order.
 QUERIES: tuple[type, ...] = (
@@ -50,6 +52,7 @@ QUERIES: tuple[type, ...] = (
     NeedsQuery,
     EnterpriseQuery,
     AuditRunQuery,
+    VolunteerQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     CommunityMutation,
@@ -58,6 +61,7 @@ MUTATIONS: tuple[type, ...] = (
     NeedsMutation,
     EnterpriseMutation,
     AuditRunMutation,
+    VolunteerMutation,
 )
 # Entities (federation @key types) must be listed so _entities can resolve them.
 TYPES = [Area, Household, Resident, AuditEntry, MonthlyReport, AuditRun, AuditFinding]
@@ -65,6 +69,7 @@ TYPES += [GridNode, GridVisit, CompoundBranch, PartyMemberReport]
 TYPES += [Need, Resource, NeedMatch, Project, MicroProject]
 TYPES += [CollectiveEnterprise, EnterpriseMembership, Shareholding, AnnualAccount]
 TYPES += [DividendDistribution, DividendLine, Disclosure]
+TYPES += VOLUNTEER_TYPES
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

@@ -10,7 +10,7 @@ from strawberry import Info, relay
 
 from resolvers import community as read
 from resolvers.pagination import PageResult, request_from_args
-from schema import grid_fields
+from schema import grid_fields, volunteers_fields
 from schema.common import Connection, OrderDirection, connection, from_record
 from schema.community_enums import (
     AreaLevel,
@@ -353,6 +353,7 @@ class Area(relay.Node):
     micro_projects = grid_fields.field("micro_projects")
     need_stats = grid_fields.field("need_stats")
     micro_project_stats = grid_fields.field("micro_project_stats")
+
     @strawberry.field(description="Collective enterprises anywhere in this area's subtree.")
     async def enterprises(
         self,
@@ -392,6 +393,31 @@ class Area(relay.Node):
         from schema.enterprises import area_finances
 
         return await area_finances(info, self.id, year_from, year_to)
+
+    # volunteers domain (schema/volunteers_fields.py)
+    volunteers = strawberry.field(
+        resolver=volunteers_fields.area_volunteers,
+        description="Volunteers registered in this subtree.",
+    )
+    teams = strawberry.field(
+        resolver=volunteers_fields.area_teams, description="Volunteer teams in this subtree."
+    )
+    activities = strawberry.field(
+        resolver=volunteers_fields.area_activities,
+        description="Volunteer activities in this subtree.",
+    )
+    rewards = strawberry.field(
+        resolver=volunteers_fields.area_rewards,
+        description="Points rewards offered in this subtree.",
+    )
+    volunteer_leaderboard = strawberry.field(
+        resolver=volunteers_fields.area_volunteer_leaderboard,
+        description="Volunteers by verified minutes served here between two days (both included).",
+    )
+    volunteer_months = strawberry.field(
+        resolver=volunteers_fields.area_volunteer_months,
+        description="Active volunteers, verified minutes and activities per month here.",
+    )
 
 
 @strawberry.federation.type(
@@ -435,6 +461,7 @@ class Household(relay.Node):
     building_head = grid_fields.building_head
     visits = grid_fields.visits
     needs = grid_fields.needs
+
     @strawberry.field(description="Shares the household holds in collective enterprises.")
     async def shareholdings(
         self,
@@ -527,3 +554,8 @@ class Resident(relay.Node):
     @strawberry.field
     async def household(self, info: Info) -> Household:
         return from_record(Household, await read.one(info, "Resident", "household", self))
+
+    volunteer = strawberry.field(
+        resolver=volunteers_fields.resident_volunteer,
+        description="The resident's volunteer registration, if any.",
+    )

@@ -19,7 +19,7 @@ from typing import Any
 
 import asyncpg
 
-from db.seed import enterprises
+from db.seed import enterprises, volunteers
 from db.seed.grid import delete_grid, seed_grid
 from db.seed.people import AS_OF, HOME_REGION, OTHER_REGIONS, Household, PeopleGenerator
 from db.seed.places import COUNTY, Plan, plan
@@ -145,6 +145,7 @@ async def seed_demo(
             await _store(conn, places, villages, show_progress)
             await seed_grid(conn, COUNTY[0], seed)
             await enterprises.seed(conn, COUNTY[0], random.Random(seed))
+            await volunteers.store(conn, COUNTY[0], seed)
         await _count(conn, summary)
     finally:
         await conn.close()
@@ -170,6 +171,7 @@ async def _taken_ids(conn: asyncpg.Connection) -> set[str]:
 async def _delete(conn: asyncpg.Connection) -> None:
     await delete_grid(conn, COUNTY[0])
     await enterprises.delete(conn, COUNTY[0])
+    await volunteers.delete(conn, COUNTY[0])
     for table in ("resident", "household"):
         await conn.execute(f"DELETE FROM {table} WHERE area_path <@ {_DEMO_PATH}", COUNTY[0])
     # Deepest first: parent_id is ON DELETE RESTRICT.
