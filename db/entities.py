@@ -1,3 +1,3 @@
 """Every mapped entity, registered on import (see db/mapping.py)."""
 
-from db import audit, community  # noqa: F401
+from db import audit, community, petitions_mapping  # noqa: F401

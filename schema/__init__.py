@@ -19,15 +19,18 @@ from schema.audit import AuditEntry, AuditQuery
 from schema.community import Area, Household, Resident
 from schema.community_mutations import Mutation as CommunityMutation
 from schema.errors import ErrorCodes, Schema
+from schema.petitions import Petition, PetitionCase, PetitionEvent, PetitionQuery
+from schema.petitions_mutations import PetitionMutation
 from schema.query import Query as CommunityQuery
 from schema.reports import MonthlyReport
 from schema.reports_root import ReportMutation, ReportQuery
 
 # Each domain contributes its root fields here; merge_types keeps the field order.
-QUERIES: tuple[type, ...] = (CommunityQuery, AuditQuery, ReportQuery)
-MUTATIONS: tuple[type, ...] = (CommunityMutation, ReportMutation)
+QUERIES: tuple[type, ...] = (CommunityQuery, AuditQuery, ReportQuery, PetitionQuery)
+MUTATIONS: tuple[type, ...] = (CommunityMutation, ReportMutation, PetitionMutation)
 # Entities (federation @key types) must be listed so _entities can resolve them.
 TYPES = [Area, Household, Resident, AuditEntry, MonthlyReport]
+TYPES += [Petition, PetitionEvent, PetitionCase]
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
