@@ -296,7 +296,8 @@ async def assign_petition(info: Info, data: Any) -> Outcome:
     problems = Problems()
     kind = db_label(data.kind)
     department = (data.department or "").strip() or None
-    name = text(data.name, "name", problems, required=kind != "resident", limit=200)
+    named = kind in ("residents_committee", "social_organisation")
+    name = text(data.name, "name", problems, required=named, limit=200)
     if kind == "department" and department is None:
         problems.add("INVALID_INPUT", "a department assignment names the department", "department")
     if kind != "department" and department is not None:
