@@ -71,9 +71,11 @@ async def test_staff_see_their_area_or_department(client, petitions, who, expect
     assert descriptions(await ask(client, LIST, headers=who)) == expected
 
 
-async def test_resident_sees_own_household_and_public_in_village(
-    client, community, petitions
-) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+async def test_resident_sees_own_household_and_public_in_village(  # type: ignore[no-untyped-def]
+    client,
+    community,  # noqa: F811
+    petitions,
+) -> None:
     me = bearer("resident", "王建国", household=community["households"][0])
     data = await ask(client, LIST, headers=me)
     assert descriptions(data) == ["院坝路灯不亮", "村口垃圾堆放"]
@@ -91,7 +93,8 @@ async def test_resident_sees_own_household_and_public_in_village(
 async def test_department_officer_sees_no_residents(client, petitions) -> None:  # type: ignore[no-untyped-def]
     data = await ask(
         client,
-        "{ residents { totalCount } petitions { nodes { submitter { name } household { room } } } }",
+        "{ residents { totalCount } petitions { nodes { submitter { name } household { room } } } }"
+        "",
         headers=CIVIL,
     )
     assert data["residents"]["totalCount"] == 0

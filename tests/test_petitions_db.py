@@ -30,7 +30,7 @@ async def place(db: asyncpg.Connection) -> dict:
             },
         ],
     )
-    other, others = await add_household(db, areas["510129101201-01"], "4", [{"name": "李强"}])
+    _, others = await add_household(db, areas["510129101201-01"], "4", [{"name": "李强"}])
     return {"areas": areas, "household": hid, "residents": rids, "other": others}
 
 
@@ -146,7 +146,8 @@ async def test_roles_checked_by_the_trigger(db: asyncpg.Connection, place: dict)
     pid = await new_petition(db, place)
     async with db.transaction():
         await db.execute(
-            "SELECT set_config('gongzhi.role', 'resident', true), set_config('gongzhi.subject', 'x', true)"
+            "SELECT set_config('gongzhi.role', 'resident', true), "
+            "set_config('gongzhi.subject', 'x', true)"
         )
         with pytest.raises(asyncpg.CheckViolationError) as caught:
             await db.execute(
@@ -160,7 +161,8 @@ async def test_roles_checked_by_the_trigger(db: asyncpg.Connection, place: dict)
 async def test_service_principals_start_as_received(db: asyncpg.Connection, place: dict) -> None:
     async with db.transaction():
         await db.execute(
-            "SELECT set_config('gongzhi.role', 'admin', true), set_config('gongzhi.subject', 'a', true)"
+            "SELECT set_config('gongzhi.role', 'admin', true), "
+            "set_config('gongzhi.subject', 'a', true)"
         )
         with pytest.raises(asyncpg.CheckViolationError) as caught:
             await new_petition(db, place, status="rejected", reject_reason="x")
@@ -214,7 +216,8 @@ async def test_event_is_notified(db: asyncpg.Connection, database_url: str, plac
         await db.execute("UPDATE petition SET is_public = true WHERE id = $1", pid)
         payload = json.loads(await asyncio.wait_for(got.get(), 5))
         row = await db.fetchrow(
-            "SELECT e.id, p.area_path::text FROM petition_event e JOIN petition p ON p.id = e.petition_id"
+            "SELECT e.id, p.area_path::text FROM petition_event e "
+            "JOIN petition p ON p.id = e.petition_id"
         )
         assert payload == {"petition_id": pid, "event_id": row["id"], "area_path": row["area_path"]}
     finally:

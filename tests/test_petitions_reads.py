@@ -91,7 +91,8 @@ async def history(db: asyncpg.Connection, community) -> dict[str, int]:  # type:
                     CASE WHEN $7 IS NOT NULL THEN 'clerk' END,
                     CASE WHEN $7 IS NOT NULL THEN 'residents_committee'::responsible_kind END,
                     CASE WHEN $7 IS NOT NULL THEN '村委会' END,
-                    $8, $9, $10::timestamptz, CASE WHEN $11 THEN $10::timestamptz END, $12::satisfaction_level,
+                    $8, $9, $10::timestamptz, CASE WHEN $11 THEN $10::timestamptz END,
+                    $12::satisfaction_level,
                     CASE WHEN $6 = 'rejected' THEN '不属于受理范围' END, 'import')
             RETURNING id
             """,
@@ -148,7 +149,8 @@ async def test_month_range_is_checked(client, history) -> None:  # type: ignore[
         await client.post(
             "/graphql",
             json={
-                "query": '{ area(code: "51") { petitionMonths(from: "2026-05", to: "2026-01") { month } } }'
+                "query": '{ area(code: "51") { '
+                'petitionMonths(from: "2026-05", to: "2026-01") { month } } }'
             },
         )
     ).json()
@@ -158,7 +160,8 @@ async def test_month_range_is_checked(client, history) -> None:  # type: ignore[
 
 STATS = """{ petitionStats { count open overdue completionRate satisfactionRate
     byStatus { status count } byChannel { channel count } bySatisfaction { satisfaction count } }
-  area(code: "510129101") { petitionStats(filter: {triage: [MAJOR]}) { count overdue byTriage { triage count } } } }"""
+  area(code: "510129101") { petitionStats(filter: {triage: [MAJOR]}) {
+    count overdue byTriage { triage count } } } }"""
 
 
 async def test_dashboard_figures(client, history) -> None:  # type: ignore[no-untyped-def]
@@ -179,7 +182,8 @@ async def test_residents_open_petitions_compile_to_one_statement(client, history
     # the benchmark's shape: a village's households, residents, each one's open petitions
     query = """{ area(code: "510129101201") { households(first: 50) { nodes { room
         members { name petitions(filter: {status: [RECEIVED, TRIAGED, ASSIGNED, IN_PROGRESS]}) {
-          totalCount nodes { description status dueDate overdue category { code name } } } } } } } }"""
+          totalCount nodes { description status dueDate overdue category { code name } } }
+        } } } } }"""
     data = await ask(client, query)
     members = data["area"]["households"]["nodes"][0]["members"]
     by_name = {m["name"]: m["petitions"] for m in members}
@@ -208,7 +212,8 @@ async def test_residents_open_petitions_compile_to_one_statement(client, history
     ],
 )
 async def test_filters(client, history, filter_: str, expected: list[str]) -> None:  # type: ignore[no-untyped-def]
-    query = f"""{{ area(code: "510129") {{ petitions(filter: {filter_}, orderBy: {{field: ID, direction: ASC}}) {{
+    query = f"""{{ area(code: "510129") {{ petitions(filter: {filter_},
+        orderBy: {{field: ID, direction: ASC}}) {{
         totalCount nodes {{ description }} }} }} }}"""
     data = (await ask(client, query))["area"]["petitions"]
     assert [n["description"][-1] for n in data["nodes"]] == expected
@@ -216,7 +221,8 @@ async def test_filters(client, history, filter_: str, expected: list[str]) -> No
 
 
 async def test_order_and_pages(client, history) -> None:  # type: ignore[no-untyped-def]
-    query = """query($after: String) { petitions(orderBy: {field: DUE_DATE, direction: ASC}, first: 2, after: $after) {
+    query = """query($after: String) {
+      petitions(orderBy: {field: DUE_DATE, direction: ASC}, first: 2, after: $after) {
         edges { cursor node { description dueDate } } pageInfo { hasNextPage endCursor } } }"""
     first = (await ask(client, query))["petitions"]
     assert [e["node"]["description"] for e in first["edges"]] == ["诉求C", "诉求A"]
@@ -257,3 +263,16 @@ async def test_catalogue_nodes_and_events(client, history) -> None:  # type: ign
     )
     assert data["node"]["description"] == "诉求A"
     assert data["node"]["area"] == {"code": "510129101201-01"}
+
+
+def test_inputs_match_mapping() -> None:
+    from schema.petitions_inputs import (
+        PetitionCaseFilter,
+        PetitionCaseOrder,
+        PetitionFilter,
+        PetitionOrder,
+    )
+    from tests.test_mapping import test_inputs_match_mapping as check
+
+    check("Petition", PetitionFilter, PetitionOrder)
+    check("PetitionCase", PetitionCaseFilter, PetitionCaseOrder)

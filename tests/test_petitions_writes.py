@@ -173,7 +173,8 @@ async def test_case_links_petitions(client, community) -> None:  # type: ignore[
     data = await ask(
         client,
         """query($id: ID!) { petitionCase(id: $id) { title area { code }
-           petitions(orderBy: {field: ID, direction: ASC}) { totalCount nodes { id case { title } } } } }""",
+           petitions(orderBy: {field: ID, direction: ASC}) {
+             totalCount nodes { id case { title } } } } }""",
         {"id": case["id"]},
     )
     got = data["petitionCase"]
