@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 
 from db.seed.people import AS_OF, HOME_REGION, OTHER_REGIONS, Household, PeopleGenerator
+from db.seed.petitions import seed_petitions
 from db.seed.places import COUNTY, Plan, plan
 
 DEFAULT_SEED = 20261123
@@ -141,6 +142,7 @@ async def seed_demo(
                 await _delete(conn)
                 summary.replaced = found
             await _store(conn, places, villages, show_progress)
+            await seed_petitions(conn, COUNTY[0], seed)
         await _count(conn, summary)
     finally:
         await conn.close()
@@ -164,7 +166,7 @@ async def _taken_ids(conn: asyncpg.Connection) -> set[str]:
 
 
 async def _delete(conn: asyncpg.Connection) -> None:
-    for table in ("resident", "household"):
+    for table in ("petition", "petition_case", "resident", "household"):
         await conn.execute(f"DELETE FROM {table} WHERE area_path <@ {_DEMO_PATH}", COUNTY[0])
     # Deepest first: parent_id is ON DELETE RESTRICT.
     for level in reversed(_LEVELS[2:]):
