@@ -89,3 +89,20 @@ async def test_monthly_figures_hold_together(seeded, client) -> None:  # type: i
 def test_replace_deletes_petitions_first(seeded, cli) -> None:  # type: ignore[no-untyped-def]
     again = cli("seed", "--demo", "--scale", SCALE, "--seed", "7", "--replace")
     assert again.exit_code == 0, again.stderr
+
+
+def _doc_queries() -> list[str]:
+    import re
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parent.parent / "docs" / "petitions.md"
+    blocks = re.findall(r"```graphql\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+    return [b for b in blocks if b.lstrip().startswith("{")]
+
+
+@pytest.mark.parametrize("query", _doc_queries())
+async def test_doc_examples_run_compiled(seeded, client, query: str) -> None:  # type: ignore[no-untyped-def]
+    from tests.petitions_support import ask
+
+    data = await ask(client, query)
+    assert data and all(v is not None for v in data.values())
