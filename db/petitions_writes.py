@@ -112,6 +112,11 @@ LOCK_CASE = """
 
 TOUCH_CASE = "UPDATE petition_case SET updated_at = now() WHERE id = $1"
 
+# a case's petitions moved together, each with its own event and version
+MOVE_CASE = """
+    UPDATE petition SET status = $2::petition_status
+     WHERE case_id = $1 AND status = ANY($3::petition_status[]) RETURNING id"""
+
 SET_CASE = """
     UPDATE petition SET case_id = $2 WHERE id = ANY($1::bigint[]) RETURNING id"""
 
@@ -227,4 +232,14 @@ async def set_case(
         rows = await conn.fetch(SET_CASE, list(petition_ids), case_id)
         if case_id is not None:
             await conn.execute(TOUCH_CASE, case_id)
+    return [r["id"] for r in rows]
+
+
+async def move_case(
+    conn: asyncpg.Connection, case_id: int, target: str, sources: Sequence[str]
+) -> list[int]:
+    """Move every petition of a case that is in one of ``sources`` to ``target``."""
+    with petition_errors():
+        rows = await conn.fetch(MOVE_CASE, case_id, target, list(sources))
+        await conn.execute(TOUCH_CASE, case_id)
     return [r["id"] for r in rows]

@@ -541,3 +541,54 @@ async def link_to_case(info: Info, data: Any) -> Outcome:
         return key, True
 
     return await _run(info, STAFF, "PetitionCase", work)
+
+
+# case action -> (target status, the statuses petitions move from)
+CASE_MOVES = {
+    "start": ("in_progress", ("assigned",)),
+    "resolve": ("resolved", ("assigned", "in_progress")),
+}
+
+
+async def handle_case(info: Info, data: Any) -> Outcome:
+    """Move a case's petitions on together: those that can make the move do, each with
+    its own event; the others stay as they are."""
+    problems = Problems()
+    key = parse_key(data.case_id, "PetitionCase", "caseId", problems)
+    check_version(data.expected_version, "expectedVersion", problems)
+    target, sources = CASE_MOVES[db_label(data.action)]
+    note = text(data.note, "note", problems, required=target == "resolved", limit=NOTE_MAX)
+    visibility = _visibility(data.visibility)
+
+    async def work(conn: asyncpg.Connection) -> tuple[int, bool]:
+        problems.refuse_if_any()
+        assert key is not None
+        case = await writes.lock_case(conn, key)
+        if case is None:
+            raise Refused([Problem("NOT_FOUND", f"no case {data.case_id}", "caseId")])
+        if case["version"] != data.expected_version:
+            raise Refused(
+                [
+                    Problem(
+                        "VERSION_CONFLICT",
+                        f"the case is at version {case['version']}, not "
+                        f"{data.expected_version}; reload and retry",
+                        "expectedVersion",
+                    )
+                ]
+            )
+        await writes.event_context(conn, note, visibility)
+        moved = await writes.move_case(conn, key, target, sources)
+        if not moved:
+            raise Refused(
+                [
+                    Problem(
+                        "ILLEGAL_TRANSITION",
+                        f"no petition of this case can become {target} "
+                        f"(they must be {' or '.join(sources)})",
+                    )
+                ]
+            )
+        return key, True
+
+    return await _run(info, STAFF, "PetitionCase", work)

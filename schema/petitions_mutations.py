@@ -234,6 +234,23 @@ class CreatePetitionCaseInput:
     petition_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
 
 
+@strawberry.enum(description="What to do with a case's petitions together.")
+class CaseAction(Enum):
+    START = strawberry.enum_value("start", description="Assigned ones start (in progress).")
+    RESOLVE = strawberry.enum_value(
+        "resolve", description="Assigned and in-progress ones are resolved (note required)."
+    )
+
+
+@strawberry.input
+class HandlePetitionCaseInput:
+    case_id: strawberry.ID
+    expected_version: int = strawberry.field(description="The case's version as you read it.")
+    action: CaseAction
+    note: str | None = strawberry.field(default=None, description="On every petition's event.")
+    visibility: EventVisibility | None = None
+
+
 @strawberry.input
 class LinkPetitionsInput:
     case_id: strawberry.ID
@@ -328,6 +345,14 @@ class PetitionMutation:
         self, info: Info, input: CreatePetitionCaseInput
     ) -> PetitionCaseResult:
         return _case(await write.create_case(info, input))
+
+    @strawberry.mutation(
+        description="Handle a case's petitions together: start or resolve every one that can."
+    )
+    async def handle_petition_case(
+        self, info: Info, input: HandlePetitionCaseInput
+    ) -> PetitionCaseResult:
+        return _case(await write.handle_case(info, input))
 
     @strawberry.mutation(description="Link more petitions to a case.")
     async def link_petitions_to_case(

@@ -7,7 +7,7 @@ import uuid
 
 import asyncpg
 
-from tests.petitions_support import codes, mutate, step, submit
+from tests.petitions_support import ADMIN, ask, codes, mutate, step, submit
 from tests.test_reads import community, gid  # noqa: F401  (fixture)
 
 
@@ -117,7 +117,6 @@ async def test_mutations_are_audited(client, community, db: asyncpg.Connection) 
 
 
 async def test_case_links_petitions(client, community) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    from tests.petitions_support import ADMIN, ask
 
     r = community["residents"]
     a = await submit(client, r[0], category="building_leak")
@@ -181,3 +180,63 @@ async def test_case_links_petitions(client, community) -> None:  # type: ignore[
     assert got["petitions"]["totalCount"] == 2
     assert [n["id"] for n in got["petitions"]["nodes"]] == [a["id"], b["id"]]
     assert got["petitions"]["nodes"][0]["case"] == {"title": "屋顶渗漏"}
+
+
+async def test_case_handled_together(client, community) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+
+    r = community["residents"]
+    ps = []
+    for who in (r[0], r[1], r[2]):
+        p = await submit(client, who, category="building_leak")
+        p = await step(client, "triagePetition", p, triage="MINOR", reason="楼栋公共部位")
+        ps.append(p)
+    for p in ps[:2]:
+        await step(client, "assignPetition", p, kind="RESIDENTS_COMMITTEE", name="大坪村居委会")
+    created = (
+        await client.post(
+            "/graphql",
+            json={
+                "query": """mutation($input: CreatePetitionCaseInput!) {
+                  createPetitionCase(input: $input) { ... on PetitionCasePayload {
+                    case { id version } } } }""",
+                "variables": {
+                    "input": {
+                        "areaCode": "510129101201-01",
+                        "title": "屋顶渗漏",
+                        "petitionIds": [p["id"] for p in ps],
+                    }
+                },
+            },
+            headers=ADMIN,
+        )
+    ).json()["data"]["createPetitionCase"]["case"]
+    handle = """mutation($input: HandlePetitionCaseInput!) { handlePetitionCase(input: $input) {
+        ... on PetitionCasePayload { case { version petitions(orderBy: {field: ID, direction: ASC})
+          { nodes { status events { kind note } } } } }
+        ... on PetitionMutationFailed { errors { code message } } } }"""
+
+    async def run(version: int, action: str) -> dict:
+        variables = {
+            "input": {
+                "caseId": created["id"],
+                "expectedVersion": version,
+                "action": action,
+                "note": "统一维修屋面防水",
+            }
+        }
+        body = await client.post(
+            "/graphql", json={"query": handle, "variables": variables}, headers=ADMIN
+        )
+        return body.json()["data"]["handlePetitionCase"]
+
+    stale = await run(created["version"] - 1, "RESOLVE")
+    assert stale["errors"][0]["code"] == "VERSION_CONFLICT"
+    done = await run(created["version"], "RESOLVE")
+    statuses = [n["status"] for n in done["case"]["petitions"]["nodes"]]
+    assert statuses == ["RESOLVED", "RESOLVED", "TRIAGED"]  # the unassigned one stays
+    assert done["case"]["petitions"]["nodes"][0]["events"][-1] == {
+        "kind": "RESOLVED",
+        "note": "统一维修屋面防水",
+    }
+    again = await run(done["case"]["version"], "RESOLVE")
+    assert again["errors"][0]["code"] == "ILLEGAL_TRANSITION"
