@@ -26,6 +26,7 @@ from db.petitions_stats import (
     month_bounds_sql,
     month_figures_sql,
     month_range,
+    month_rows_sql,
     stats_figures,
 )
 
@@ -155,7 +156,7 @@ def _area_months(c: Compiler, alias: str, field_def: GraphQLField, nodes: list[F
 
     first = c.param(bound(0), "date")
     last = c.param(bound(1), "date")
-    b, f = c.alias(), c.alias()
+    b, f, r = c.alias(), c.alias(), c.alias()
     obj = _figures_object(
         c,
         month_type,
@@ -166,9 +167,10 @@ def _area_months(c: Compiler, alias: str, field_def: GraphQLField, nodes: list[F
         extra={"month": f"to_char({b}.m, 'YYYY-MM')"},
     )
     return (
-        f"(SELECT coalesce(json_agg({obj} ORDER BY {b}.m), '[]'::json) "
+        f"(WITH {r} AS MATERIALIZED ({month_rows_sql(f'{alias}.path')}) "
+        f"SELECT coalesce(json_agg({obj} ORDER BY {b}.m), '[]'::json) "
         f"FROM {month_bounds_sql(first, last, b)} "
-        f"CROSS JOIN LATERAL {month_figures_sql(f'{alias}.path', b)} {f})"
+        f"CROSS JOIN LATERAL {month_figures_sql(r, b)} {f})"
     )
 
 

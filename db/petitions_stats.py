@@ -92,8 +92,7 @@ def month_figures(p: str, b: str) -> dict[str, str]:
         "feedback_satisfied": f"count(*) FILTER (WHERE {ended} "
         f"AND {p}.satisfaction IN ('satisfied', 'basically_satisfied'))",
         "overdue": f"count(*) FILTER (WHERE {p}.due_date >= {b}.m "
-        f"AND {p}.due_date < ({b}.m + interval '1 month')::date "
-        f"AND petition_overdue({p}.due_date, {p}.ended_at))",
+        f"AND {p}.due_date < ({b}.m + interval '1 month')::date AND {p}.late)",
     }
     for t in TRIAGES:
         figures[f"triage_{t}"] = f"count(*) FILTER (WHERE {received} AND {p}.triage = '{t}')"
@@ -110,12 +109,23 @@ def month_bounds_sql(first: str, last: str, b: str) -> str:
     )
 
 
-def month_figures_sql(area_path: str, b: str) -> str:
-    """A LATERAL subquery computing every monthly figure of the subtree at ``area_path``;
+def month_rows_sql(area_path: str) -> str:
+    """The columns the monthly figures read, of the petitions of the subtree at
+    ``area_path``: read once (row-level security applies once per row), then counted for
+    every month from memory (a MATERIALIZED CTE)."""
+    return (
+        "SELECT p.received_at, p.ended_at, p.due_date, p.satisfaction, p.triage, "
+        "petition_overdue(p.due_date, p.ended_at) AS late "
+        f"FROM petition p WHERE p.area_path <@ {area_path}"
+    )
+
+
+def month_figures_sql(rows: str, b: str, where: str = "true") -> str:
+    """A LATERAL subquery computing every monthly figure of month {b} over ``rows``;
     rates are derived from its columns."""
     p = "mp"
     cols = ", ".join(f"{sql} AS {name}" for name, sql in month_figures(p, b).items())
-    return f"(SELECT {cols} FROM petition {p} WHERE {p}.area_path <@ {area_path})"
+    return f"(SELECT {cols} FROM {rows} {p} WHERE {where.format(p=p)})"
 
 
 MONTH_RATES = {
@@ -184,9 +194,11 @@ async def petition_months(
     """Monthly figures of each area's subtree, months in order."""
     rates = ", ".join(f"{sql.format(f='f')} AS {name}" for name, sql in MONTH_RATES.items())
     sql = (
+        f"WITH r AS MATERIALIZED (SELECT a.id AS area_id, x.* FROM area a "
+        f"CROSS JOIN LATERAL ({month_rows_sql('a.path')}) x WHERE a.id = ANY($1::bigint[])) "
         f"SELECT a.id AS area_id, b.m, f.*, {rates} "
         f"FROM area a CROSS JOIN {month_bounds_sql('$2::date', '$3::date', 'b')} "
-        f"CROSS JOIN LATERAL {month_figures_sql('a.path', 'b')} f "
+        f"CROSS JOIN LATERAL {month_figures_sql('r', 'b', '{p}.area_id = a.id')} f "
         f"WHERE a.id = ANY($1::bigint[]) ORDER BY a.id, b.m"
     )
     grouped: dict[int, list[dict[str, Any]]] = {k: [] for k in area_ids}
