@@ -696,8 +696,8 @@ CREATE POLICY petition_transition_read ON petition_transition FOR SELECT
 -- Petitions: the area subtree; a resident's own household's, and the public ones of their
 -- village/community; a department officer's department's. gongzhi_reads() (a coalesce, so
 -- not an index condition): the planner would otherwise AND the whole scope's GiST bitmap
--- into every lookup by submitter or household (measured 0.3 ms -> see docs/petitions.md);
--- a query's own subtree predicate still uses the index.
+-- into every lookup by submitter or household (a village's residents' open petitions at
+-- scale 0.3: 55 ms -> 5 ms); a query's own subtree predicate still uses the index.
 ALTER TABLE petition ENABLE ROW LEVEL SECURITY;
 CREATE POLICY petition_read ON petition FOR SELECT USING (
     gongzhi_reads(area_path)
