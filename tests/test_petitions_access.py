@@ -175,3 +175,44 @@ async def test_no_token_reads_nothing(client, petitions) -> None:  # type: ignor
 async def test_admin_sees_all(client, petitions) -> None:  # type: ignore[no-untyped-def]
     data = await ask(client, "{ petitions { totalCount } }", headers=ADMIN)
     assert data["petitions"]["totalCount"] == 4
+
+
+async def test_event_by_id_under_the_subscriber_rls(database_url, db, community, petitions) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """What a subscription will do on NOTIFY: load the event as the subscriber."""
+    from db.connect import create_pool
+    from db.petitions import petition_event_by_id
+    from db.session import Principal, Session
+
+    rows = await db.fetch(
+        "SELECT e.id, e.visibility::text AS v, p.description FROM petition_event e "
+        "JOIN petition p ON p.id = e.petition_id ORDER BY e.id"
+    )
+    internal = next(
+        r["id"] for r in rows if r["v"] == "internal" and r["description"] == "院坝路灯不亮"
+    )
+    public = next(
+        r["id"] for r in rows if r["description"] == "院坝路灯不亮" and r["v"] == "public"
+    )
+    elsewhere = next(r["id"] for r in rows if r["description"] == "放牛村水渠堵塞")
+    pool = await create_pool(database_url, min_size=1, max_size=2, app_role=True)
+    try:
+        me = Session(pool, Principal("王建国", "resident", household=community["households"][0]))
+        async with me.transaction(read_only=True) as conn:
+            found = await petition_event_by_id(conn, public)
+            assert found is not None and found[1]["description"] == "院坝路灯不亮"
+            assert await petition_event_by_id(conn, internal) is None
+            assert await petition_event_by_id(conn, elsewhere) is None
+        staff = Session(
+            pool,
+            Principal(
+                "网格员",
+                "grid_worker",
+                scope=await db.fetchval(
+                    "SELECT path::text FROM area WHERE code = '510129101201-01'"
+                ),
+            ),
+        )
+        async with staff.transaction(read_only=True) as conn:
+            assert await petition_event_by_id(conn, internal) is not None
+    finally:
+        await pool.close()
