@@ -23,10 +23,9 @@ from db.petitions_stats import (
     MAX_MONTHS,
     MONTH_RATES,
     STATS_RATES,
-    month_bounds_sql,
-    month_figures_sql,
     month_range,
     month_rows_sql,
+    months_sql,
     stats_figures,
 )
 
@@ -156,7 +155,7 @@ def _area_months(c: Compiler, alias: str, field_def: GraphQLField, nodes: list[F
 
     first = c.param(bound(0), "date")
     last = c.param(bound(1), "date")
-    b, f, r = c.alias(), c.alias(), c.alias()
+    f, r = c.alias(), c.alias()
     obj = _figures_object(
         c,
         month_type,
@@ -164,13 +163,13 @@ def _area_months(c: Compiler, alias: str, field_def: GraphQLField, nodes: list[F
         f,
         _MONTH_FIELDS,
         MONTH_RATES,
-        extra={"month": f"to_char({b}.m, 'YYYY-MM')"},
+        extra={"month": f"to_char({f}.m, 'YYYY-MM')"},
     )
+    keys = f"SELECT {alias}.id AS k"
     return (
-        f"(WITH {r} AS MATERIALIZED ({month_rows_sql(f'{alias}.path')}) "
-        f"SELECT coalesce(json_agg({obj} ORDER BY {b}.m), '[]'::json) "
-        f"FROM {month_bounds_sql(first, last, b)} "
-        f"CROSS JOIN LATERAL {month_figures_sql(r, b)} {f})"
+        f"(WITH {r} AS MATERIALIZED ({month_rows_sql(f'{alias}.path', f'{alias}.id')}) "
+        f"SELECT coalesce(json_agg({obj} ORDER BY {f}.m), '[]'::json) "
+        f"FROM ({months_sql(r, keys, first, last)}) {f})"
     )
 
 

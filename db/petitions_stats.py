@@ -76,56 +76,67 @@ def stats_figures(p: str) -> dict[str, str]:
     return figures
 
 
-# Monthly figures: {p} a petition, {b} the month's bounds (b.m the first day, b.lo and
-# b.hi the month's start and end instants in Beijing time).
-def month_figures(p: str, b: str) -> dict[str, str]:
-    received = f"{p}.received_at >= {b}.lo AND {p}.received_at < {b}.hi"
-    ended = f"{p}.ended_at >= {b}.lo AND {p}.ended_at < {b}.hi"
-    figures = {
-        "received": f"count(*) FILTER (WHERE {received})",
-        "resolved": f"count(*) FILTER (WHERE {ended})",
-        "open_start": f"count(*) FILTER (WHERE {p}.received_at < {b}.lo "
-        f"AND ({p}.ended_at IS NULL OR {p}.ended_at >= {b}.lo))",
-        "open_end": f"count(*) FILTER (WHERE {p}.received_at < {b}.hi "
-        f"AND ({p}.ended_at IS NULL OR {p}.ended_at >= {b}.hi))",
-        "feedback_received": f"count(*) FILTER (WHERE {ended} AND {p}.satisfaction IS NOT NULL)",
-        "feedback_satisfied": f"count(*) FILTER (WHERE {ended} "
-        f"AND {p}.satisfaction IN ('satisfied', 'basically_satisfied'))",
-        "overdue": f"count(*) FILTER (WHERE {p}.due_date >= {b}.m "
-        f"AND {p}.due_date < ({b}.m + interval '1 month')::date AND {p}.late)",
-    }
-    for t in TRIAGES:
-        figures[f"triage_{t}"] = f"count(*) FILTER (WHERE {received} AND {p}.triage = '{t}')"
-    return figures
+# Monthly figures, in one pass over the petitions of each subtree: receipts, endings and
+# due dates are bucketed by month (Beijing time), and the open counts are running sums
+# (open at a month's end = received before its end - ended before its end; a petition
+# ends after it was received).
+_TZ = "'Asia/Shanghai'"
 
 
-def month_bounds_sql(first: str, last: str, b: str) -> str:
-    """FROM-clause items: one row per month from ``first`` to ``last`` (dates), as {b}."""
-    return (
-        f"generate_series(({first})::timestamp, ({last})::timestamp, interval '1 month') "
-        f"AS {b}_g(m0) CROSS JOIN LATERAL (SELECT {b}_g.m0::date AS m, "
-        f"{b}_g.m0 AT TIME ZONE 'Asia/Shanghai' AS lo, "
-        f"({b}_g.m0 + interval '1 month') AT TIME ZONE 'Asia/Shanghai' AS hi) {b}"
-    )
+def _month_of(expr: str) -> str:
+    return f"date_trunc('month', {expr} AT TIME ZONE {_TZ})::date"
 
 
-def month_rows_sql(area_path: str) -> str:
+def month_rows_sql(area_path: str, key: str) -> str:
     """The columns the monthly figures read, of the petitions of the subtree at
-    ``area_path``: read once (row-level security applies once per row), then counted for
-    every month from memory (a MATERIALIZED CTE)."""
+    ``area_path``, keyed by ``key`` (the area): read once, row-level security applied
+    once per row."""
     return (
-        "SELECT p.received_at, p.ended_at, p.due_date, p.satisfaction, p.triage, "
+        f"SELECT {key} AS k, p.received_at, p.ended_at, p.due_date, p.satisfaction, p.triage, "
         "petition_overdue(p.due_date, p.ended_at) AS late "
         f"FROM petition p WHERE p.area_path <@ {area_path}"
     )
 
 
-def month_figures_sql(rows: str, b: str, where: str = "true") -> str:
-    """A LATERAL subquery computing every monthly figure of month {b} over ``rows``;
-    rates are derived from its columns."""
-    p = "mp"
-    cols = ", ".join(f"{sql} AS {name}" for name, sql in month_figures(p, b).items())
-    return f"(SELECT {cols} FROM {rows} {p} WHERE {where.format(p=p)})"
+def months_sql(rows: str, keys: str, first: str, last: str) -> str:
+    """One row per key and month from ``first`` to ``last`` (dates) with every figure:
+    k, m, received, resolved, open_start, open_end, feedback_received, feedback_satisfied,
+    overdue, triage_<class>."""
+    start = f"(({first})::timestamp AT TIME ZONE {_TZ})"
+    triage = ", ".join(f"count(*) FILTER (WHERE triage = '{t}') AS triage_{t}" for t in TRIAGES)
+    zeros = ", ".join(f"coalesce(rc.triage_{t}, 0) AS triage_{t}" for t in TRIAGES)
+    content = "('satisfied', 'basically_satisfied')"
+    per_month = (
+        f"SELECT k.k, g.m0::date AS m, coalesce(rc.received, 0) AS received, "
+        f"coalesce(ec.resolved, 0) AS resolved, "
+        f"coalesce(ec.feedback_received, 0) AS feedback_received, "
+        f"coalesce(ec.feedback_satisfied, 0) AS feedback_satisfied, "
+        f"coalesce(dc.overdue, 0) AS overdue, {zeros}, "
+        f"coalesce(base.received_before, 0) - coalesce(base.ended_before, 0) AS open_before "
+        f"FROM ({keys}) k "
+        f"CROSS JOIN generate_series(({first})::timestamp, ({last})::timestamp, "
+        f"interval '1 month') AS g(m0) "
+        f"LEFT JOIN (SELECT k, {_month_of('received_at')} AS m, count(*) AS received, {triage} "
+        f"FROM {rows} GROUP BY 1, 2) rc ON rc.k = k.k AND rc.m = g.m0::date "
+        f"LEFT JOIN (SELECT k, {_month_of('ended_at')} AS m, count(*) AS resolved, "
+        f"count(satisfaction) AS feedback_received, "
+        f"count(*) FILTER (WHERE satisfaction IN {content}) AS feedback_satisfied "
+        f"FROM {rows} WHERE ended_at IS NOT NULL GROUP BY 1, 2) ec "
+        f"ON ec.k = k.k AND ec.m = g.m0::date "
+        f"LEFT JOIN (SELECT k, date_trunc('month', due_date)::date AS m, "
+        f"count(*) FILTER (WHERE late) AS overdue FROM {rows} GROUP BY 1, 2) dc "
+        f"ON dc.k = k.k AND dc.m = g.m0::date "
+        f"LEFT JOIN (SELECT k, count(*) FILTER (WHERE received_at < {start}) AS received_before, "
+        f"count(*) FILTER (WHERE ended_at < {start}) AS ended_before FROM {rows} GROUP BY 1) "
+        f"base ON base.k = k.k"
+    )
+    running = "OVER (PARTITION BY x.k ORDER BY x.m)"
+    return (
+        f"SELECT x.*, (x.open_before + sum(x.received) {running} - sum(x.resolved) {running} "
+        f"- x.received + x.resolved)::bigint AS open_start, "
+        f"(x.open_before + sum(x.received) {running} - sum(x.resolved) {running})::bigint "
+        f"AS open_end FROM ({per_month}) x"
+    )
 
 
 MONTH_RATES = {
@@ -193,13 +204,15 @@ async def petition_months(
 ) -> dict[int, list[dict[str, Any]]]:
     """Monthly figures of each area's subtree, months in order."""
     rates = ", ".join(f"{sql.format(f='f')} AS {name}" for name, sql in MONTH_RATES.items())
+    rows = (
+        "(SELECT x.* FROM area a CROSS JOIN LATERAL "
+        f"({month_rows_sql('a.path', 'a.id')}) x WHERE a.id = ANY($1::bigint[]))"
+    )
     sql = (
-        f"WITH r AS MATERIALIZED (SELECT a.id AS area_id, x.* FROM area a "
-        f"CROSS JOIN LATERAL ({month_rows_sql('a.path')}) x WHERE a.id = ANY($1::bigint[])) "
-        f"SELECT a.id AS area_id, b.m, f.*, {rates} "
-        f"FROM area a CROSS JOIN {month_bounds_sql('$2::date', '$3::date', 'b')} "
-        f"CROSS JOIN LATERAL {month_figures_sql('r', 'b', '{p}.area_id = a.id')} f "
-        f"WHERE a.id = ANY($1::bigint[]) ORDER BY a.id, b.m"
+        f"WITH r AS MATERIALIZED {rows} "
+        f"SELECT f.k AS area_id, f.*, {rates} FROM "
+        f"({months_sql('r', 'SELECT unnest($1::bigint[]) AS k', '$2::date', '$3::date')}) f "
+        f"ORDER BY f.k, f.m"
     )
     grouped: dict[int, list[dict[str, Any]]] = {k: [] for k in area_ids}
     for row in await conn.fetch(sql, list(area_ids), first, last):
