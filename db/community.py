@@ -31,6 +31,8 @@ AREA = Entity(
             "{t}.area_id = {p}.id AND NOT EXISTS (SELECT 1 FROM monthly_report n "
             "WHERE n.area_id = {t}.area_id AND n.period = {t}.period AND n.version > {t}.version)",
         ),
+        # petitions anywhere in the subtree (db/petitions_mapping.py)
+        "petitions": Relation("Petition", "many", "{t}.area_path <@ {p}.path"),
     },
     filters={
         "level": Filter("{t}.level = {v}::area_level", "text"),
@@ -71,6 +73,7 @@ HOUSEHOLD = Entity(
             order="({t}.relation <> 'self'), {t}.birth_date, {t}.id",
         ),
         "head": Relation("Resident", "one", "{t}.household_id = {p}.id AND {t}.relation = 'self'"),
+        "petitions": Relation("Petition", "many", "{t}.household_id = {p}.id"),
     },
     filters={
         "area_code": Filter(
@@ -114,6 +117,14 @@ RESIDENT = Entity(
     },
     relations={
         "household": Relation("Household", "one", "{t}.id = {p}.household_id", via="household_id"),
+        # petitions the resident submitted, and those they co-signed (db/petitions_mapping.py)
+        "petitions": Relation("Petition", "many", "{t}.submitter_id = {p}.id"),
+        "cosigned_petitions": Relation(
+            "Petition",
+            "many",
+            "{t}.id IN (SELECT c.petition_id FROM petition_cosigner c"
+            " WHERE c.resident_id = {p}.id)",
+        ),
     },
     filters={
         "area_code": Filter(

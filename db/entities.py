@@ -7,5 +7,6 @@ from db import (  # noqa: F401
     enterprises_mapping,
     grid_mapping,
     needs_mapping,
+    petitions_mapping,
     volunteers_mapping,
 )

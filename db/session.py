@@ -39,6 +39,7 @@ class Principal:
     role: str
     scope: str | None = None  # ltree path of the principal's area
     household: int | None = None  # a resident's household
+    department: str | None = None  # a department officer's department (petitions)
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -58,6 +59,7 @@ class Principal:
             "gongzhi.scope": self.scope or "",
             "gongzhi.household": "" if self.household is None else str(int(self.household)),
             "gongzhi.subject": self.subject,
+            "gongzhi.department": self.department or "",
             # set by mutations: row changes are then gathered for the audit log
             "gongzhi.operation": operation or "",
         }

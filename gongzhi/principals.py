@@ -41,6 +41,7 @@ class Authenticator:
             role=claims.role,
             scope=await self._scope(claims, pool),
             household=claims.household if claims.role == "resident" else None,
+            department=claims.department if claims.role == "department_officer" else None,
         )
 
     async def _scope(self, claims: Claims, pool: asyncpg.Pool) -> str | None:

@@ -33,6 +33,12 @@ class Loaders:
             loader = self._loaders[key] = DataLoader(load_fn=batch)
         return loader
 
+    def batched(
+        self, key: Hashable, batch: Callable[[list[Any]], Awaitable[Sequence[Any]]]
+    ) -> DataLoader[Any, Any]:
+        """A loader of another module's making (a domain's aggregates), shared per key."""
+        return self._loader(key, batch)
+
     def by_key(self, entity_name: str) -> DataLoader[int, asyncpg.Record | None]:
         ent = entity(entity_name)
 

@@ -37,6 +37,9 @@ from schema.grid import CompoundBranch, GridNode, GridQuery, GridVisit, PartyMem
 from schema.grid_mutations import GridMutation
 from schema.needs import MicroProject, Need, NeedMatch, NeedsQuery, Project, Resource
 from schema.needs_mutations import NeedsMutation
+from schema.petitions import Petition, PetitionCase, PetitionEvent, PetitionQuery
+from schema.petitions_mutations import PetitionMutation
+from schema.petitions_subscriptions import PetitionSubscription
 from schema.query import Query as CommunityQuery
 from schema.reports import MonthlyReport
 from schema.reports_root import ReportMutation, ReportQuery
@@ -48,6 +51,7 @@ QUERIES: tuple[type, ...] = (
     CommunityQuery,
     AuditQuery,
     ReportQuery,
+    PetitionQuery,
     GridQuery,
     NeedsQuery,
     EnterpriseQuery,
@@ -57,12 +61,14 @@ QUERIES: tuple[type, ...] = (
 MUTATIONS: tuple[type, ...] = (
     CommunityMutation,
     ReportMutation,
+    PetitionMutation,
     GridMutation,
     NeedsMutation,
     EnterpriseMutation,
     AuditRunMutation,
     VolunteerMutation,
 )
+SUBSCRIPTIONS: tuple[type, ...] = (PetitionSubscription,)
 # Entities (federation @key types) must be listed so _entities can resolve them.
 TYPES = [Area, Household, Resident, AuditEntry, MonthlyReport, AuditRun, AuditFinding]
 TYPES += [GridNode, GridVisit, CompoundBranch, PartyMemberReport]
@@ -70,9 +76,11 @@ TYPES += [Need, Resource, NeedMatch, Project, MicroProject]
 TYPES += [CollectiveEnterprise, EnterpriseMembership, Shareholding, AnnualAccount]
 TYPES += [DividendDistribution, DividendLine, Disclosure]
 TYPES += VOLUNTEER_TYPES
+TYPES += [Petition, PetitionEvent, PetitionCase]
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
+Subscription = merge_types("Subscription", SUBSCRIPTIONS)
 
 
 def build_schema(settings: Any | None = None) -> Schema:
@@ -88,6 +96,7 @@ def build_schema(settings: Any | None = None) -> Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=TYPES,
         federation_version="2.7",
         extensions=[

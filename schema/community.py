@@ -21,6 +21,8 @@ from schema.community_enums import (
 )
 
 if TYPE_CHECKING:  # lazy at run time: schema.reports imports this module
+    from schema.petitions import Petition, PetitionMonth, PetitionStats
+    from schema.petitions_inputs import PetitionFilter, PetitionOrder
     from schema.reports import MonthlyReport
     from schema.reports_inputs import MonthlyReportFilter, MonthlyReportOrder
 
@@ -48,6 +50,7 @@ from schema.community_inputs import (
     ResidentFilter,
     ResidentOrder,
 )
+from schema.reports_inputs import Month  # a scalar: cannot be lazy
 
 
 def wrap(cls: type, result: PageResult) -> Connection:
@@ -419,6 +422,58 @@ class Area(relay.Node):
         description="Active volunteers, verified minutes and activities per month here.",
     )
 
+    @strawberry.field(description="Petitions anywhere in this area's subtree.")
+    async def petitions(
+        self,
+        info: Info,
+        filter: Annotated[PetitionFilter, strawberry.lazy("schema.petitions_inputs")] | None = None,
+        order_by: Annotated[PetitionOrder, strawberry.lazy("schema.petitions_inputs")]
+        | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[Petition, strawberry.lazy("schema.petitions")]]:
+        from schema.petitions import Petition
+        from schema.petitions_inputs import PetitionOrder
+
+        return await related(
+            info,
+            Petition,
+            "Area",
+            "petitions",
+            self.id,
+            order_by or PetitionOrder(),
+            filter,
+            first,
+            after,
+            last,
+            before,
+        )
+
+    @strawberry.field(description="Petition figures over this area's subtree.")
+    async def petition_stats(
+        self,
+        info: Info,
+        filter: Annotated[PetitionFilter, strawberry.lazy("schema.petitions_inputs")] | None = None,
+    ) -> Annotated[PetitionStats, strawberry.lazy("schema.petitions")]:
+        from schema.petitions import area_petition_stats
+
+        return await area_petition_stats(info, self.id, filter)
+
+    @strawberry.field(
+        description="Monthly petition figures of this area's subtree, from the records."
+    )
+    async def petition_months(
+        self,
+        info: Info,
+        from_: Annotated[Month, strawberry.argument(name="from")],  # type: ignore[valid-type]
+        to: Month,  # type: ignore[valid-type]
+    ) -> list[Annotated[PetitionMonth, strawberry.lazy("schema.petitions")]]:
+        from schema.petitions import area_petition_months
+
+        return await area_petition_months(info, self.id, from_, to)
+
 
 @strawberry.federation.type(
     keys=["id"], description="A household 户 at an address in a compound or building."
@@ -522,6 +577,35 @@ class Household(relay.Node):
             before,
         )
 
+    @strawberry.field(description="Petitions submitted by members of this household.")
+    async def petitions(
+        self,
+        info: Info,
+        filter: Annotated[PetitionFilter, strawberry.lazy("schema.petitions_inputs")] | None = None,
+        order_by: Annotated[PetitionOrder, strawberry.lazy("schema.petitions_inputs")]
+        | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[Petition, strawberry.lazy("schema.petitions")]]:
+        from schema.petitions import Petition
+        from schema.petitions_inputs import PetitionOrder
+
+        return await related(
+            info,
+            Petition,
+            "Household",
+            "petitions",
+            self.id,
+            order_by or PetitionOrder(),
+            filter,
+            first,
+            after,
+            last,
+            before,
+        )
+
 
 @strawberry.federation.type(keys=["id"], description="A resident 居民, member of one household.")
 class Resident(relay.Node):
@@ -559,3 +643,61 @@ class Resident(relay.Node):
         resolver=volunteers_fields.resident_volunteer,
         description="The resident's volunteer registration, if any.",
     )
+
+    @strawberry.field(description="Petitions this resident submitted.")
+    async def petitions(
+        self,
+        info: Info,
+        filter: Annotated[PetitionFilter, strawberry.lazy("schema.petitions_inputs")] | None = None,
+        order_by: Annotated[PetitionOrder, strawberry.lazy("schema.petitions_inputs")]
+        | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[Petition, strawberry.lazy("schema.petitions")]]:
+        from schema.petitions import Petition
+        from schema.petitions_inputs import PetitionOrder
+
+        return await related(
+            info,
+            Petition,
+            "Resident",
+            "petitions",
+            self.id,
+            order_by or PetitionOrder(),
+            filter,
+            first,
+            after,
+            last,
+            before,
+        )
+
+    @strawberry.field(description="Petitions this resident co-signed.")
+    async def cosigned_petitions(
+        self,
+        info: Info,
+        filter: Annotated[PetitionFilter, strawberry.lazy("schema.petitions_inputs")] | None = None,
+        order_by: Annotated[PetitionOrder, strawberry.lazy("schema.petitions_inputs")]
+        | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[Petition, strawberry.lazy("schema.petitions")]]:
+        from schema.petitions import Petition
+        from schema.petitions_inputs import PetitionOrder
+
+        return await related(
+            info,
+            Petition,
+            "Resident",
+            "cosigned_petitions",
+            self.id,
+            order_by or PetitionOrder(),
+            filter,
+            first,
+            after,
+            last,
+            before,
+        )

@@ -34,6 +34,7 @@ FILTERS = {
         "{livesHere: true, registeredHere: true}",
     ],
     "HouseholdFilter": ['{areaCode: "510129102"}', "{hasCareTag: [ELDERLY_ALONE]}", '{room: "3"}'],
+    "PetitionFilter": ["{open: true}", "{triage: [MAJOR, MINOR]}", '{category: ["noise"]}'],
     "AreaFilter": [
         "{level: VILLAGE}",
         '{under: "510129101"}',
@@ -54,7 +55,9 @@ def arguments(draw, field) -> str:  # type: ignore[no-untyped-def]
     parts = []
     for name, arg in field.args.items():
         named = get_named_type(arg.type)
-        if name in ("first", "last") and draw(st.booleans()):
+        if named.name == "Month" and isinstance(arg.type, GraphQLNonNull):  # petitionMonths
+            parts.append(f'{name}: "{"2026-01" if name == "from" else "2026-03"}"')
+        elif name in ("first", "last") and draw(st.booleans()):
             if name == "last" and any(p.startswith("first") for p in parts):
                 continue
             parts.append(f"{name}: {draw(st.integers(0, 4))}")

@@ -22,6 +22,7 @@ import asyncpg
 from db.seed import enterprises, volunteers
 from db.seed.grid import delete_grid, seed_grid
 from db.seed.people import AS_OF, HOME_REGION, OTHER_REGIONS, Household, PeopleGenerator
+from db.seed.petitions import seed_petitions
 from db.seed.places import COUNTY, Plan, plan
 
 DEFAULT_SEED = 20261123
@@ -143,6 +144,7 @@ async def seed_demo(
                 await _delete(conn)
                 summary.replaced = found
             await _store(conn, places, villages, show_progress)
+            await seed_petitions(conn, COUNTY[0], seed)
             await seed_grid(conn, COUNTY[0], seed)
             await enterprises.seed(conn, COUNTY[0], random.Random(seed))
             await volunteers.store(conn, COUNTY[0], seed)
@@ -172,7 +174,7 @@ async def _delete(conn: asyncpg.Connection) -> None:
     await delete_grid(conn, COUNTY[0])
     await enterprises.delete(conn, COUNTY[0])
     await volunteers.delete(conn, COUNTY[0])
-    for table in ("resident", "household"):
+    for table in ("petition", "petition_case", "resident", "household"):
         await conn.execute(f"DELETE FROM {table} WHERE area_path <@ {_DEMO_PATH}", COUNTY[0])
     # Deepest first: parent_id is ON DELETE RESTRICT.
     for level in reversed(_LEVELS[2:]):
