@@ -9,14 +9,14 @@ in together in one transaction and are judged at COMMIT. docs/enterprises.md lis
 rule with the constraint name that carries it.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-23
 """
 
 from db.migrations.sql import execute_script
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

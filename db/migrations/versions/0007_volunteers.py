@@ -17,14 +17,14 @@ The rules live here so every writer obeys them:
 - Star ratings: 1-5 stars at 100, 300, 600, 1000, 1500 cumulative verified hours.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-24
 """
 
 from db.migrations.sql import execute_script
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Party-led grid, needs/resources/projects lists and micro-projects.
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 Create Date: 2026-11-23
 
 The grid: community party committee 社区党总支 -> party group 党小组 -> building head
@@ -26,7 +26,7 @@ community, add needs for their own household and propose micro-projects they spo
 from db.migrations.sql import execute_script
 
 revision = "0008"
-down_revision = "0004"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

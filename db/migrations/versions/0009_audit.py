@@ -18,14 +18,14 @@ sees everything (``gongzhi_audit_scope()``). Audit log mutations (audit_log, mig
 0003) are a different thing: who changed what.
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0008
 Create Date: 2026-11-24
 """
 
 from db.migrations.sql import execute_script
 
 revision = "0009"
-down_revision = "0004"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
