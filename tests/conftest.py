@@ -195,3 +195,7 @@ def gql(client: httpx.AsyncClient):  # type: ignore[no-untyped-def]
         return body if errors_ok else body["data"]
 
     return run
+
+
+# the session's pair of server processes (WebSocket and subscription tests)
+from tests.two_processes import pair  # noqa: E402, F401

@@ -101,9 +101,7 @@ def queries(draw) -> str:  # type: ignore[no-untyped-def]
     root = draw(st.sampled_from(["area", "areas", "residents", "households", "residentStats"]))
     field = GQL.query_type.fields[root]
     target = unwrap(field.type)
-    args = (
-        f'(code: "{draw(st.sampled_from(CODES))}")' if root == "area" else draw(arguments(field))
-    )
+    args = f'(code: "{draw(st.sampled_from(CODES))}")' if root == "area" else draw(arguments(field))
     return f"{{ {root}{args} {{ {draw(selection(target, 3))} }} }}"
 
 

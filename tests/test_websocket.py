@@ -3,71 +3,17 @@ socket authenticates, and that operations on it run as the token's principal."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
-import asyncpg
 import httpx
-import pytest
 
-from db import embedded
 from gongzhi.auth import Claims, issue
-from tests import servers
 from tests.conftest import TEST_SECRET, bearer, token
-from tests.factories import add_areas, add_household
+from tests.two_processes import Pair
 from tests.ws import connect
 
 AREA_QUERY = "{ area(code: $code) { name } }".replace("$code", '"510129101201"')
 HOUSEHOLDS = "{ households(first: 10) { totalCount } }"
-
-
-@dataclass
-class Pair:
-    url: str
-    first: servers.Server
-    second: servers.Server
-
-
-async def _arrange(url: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        areas = await add_areas(conn)
-        await add_household(conn, areas["510129101201-01"], "3", [{"name": "王建国"}])
-        await add_household(conn, areas["510129102001-03-05"], "301", [{"name": "陈刚"}])
-    finally:
-        await conn.close()
-
-
-async def _admin(url: str, statement: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
-@pytest.fixture(scope="module")
-def pair(
-    pg_server_url: str, template_database: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Pair]:
-    """Two gongzhi processes on one database (module-scoped: processes start once)."""
-    name = f"gongzhi_ws_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(pg_server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'))
-    url = embedded.with_database(pg_server_url, name)
-    logs: Path = tmp_path_factory.mktemp("ws-logs")
-    try:
-        asyncio.run(_arrange(url))
-        with (
-            servers.gongzhi(url, logs, name="first") as first,
-            servers.gongzhi(url, logs, name="second") as second,
-        ):
-            yield Pair(url, first, second)
-    finally:
-        asyncio.run(_admin(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def _one_result(http_url: str, authorization: str | None, query: str) -> dict:
