@@ -114,15 +114,23 @@ def _row_id(global_id: str) -> int | str:
 # --- one village's first 50 households with their members ----------------------------
 
 _MEMBER_FIELDS = "name gender birthDate relation careTags"
+# each member's open petitions (received, triaged, assigned or in progress), by id
+_OPEN_STATUSES = ("received", "triaged", "assigned", "in_progress")
+_PETITIONS = (
+    "petitions(filter: {status: [RECEIVED, TRIAGED, ASSIGNED, IN_PROGRESS]},"
+    " orderBy: {field: ID, direction: ASC}, first: 10) { nodes { id status dueDate } }"
+)
+_PGL_PETITIONS = "openPetitions(first: 10) { nodes { rowId status dueDate } }"
 
 VILLAGE_HOUSEHOLDS = Query(
     name="village_households",
-    description="one village's first 50 households (by id) with their members",
+    description="one village's first 50 households (by id) with their members and each "
+    "member's open petitions",
     gongzhi=f"""query VillageHouseholds($code: String!) {{
   area(code: $code) {{
     code name
     households(first: 50) {{
-      nodes {{ id unit room members {{ id {_MEMBER_FIELDS} }} }}
+      nodes {{ id unit room members {{ id {_MEMBER_FIELDS} {_PETITIONS} }} }}
     }}
   }}
 }}""",
@@ -130,7 +138,7 @@ VILLAGE_HOUSEHOLDS = Query(
   areaByCode(code: $code) {{
     code name
     householdsInSubtree(first: 50) {{
-      nodes {{ rowId unit room members {{ nodes {{ rowId {_MEMBER_FIELDS} }} }} }}
+      nodes {{ rowId unit room members {{ nodes {{ rowId {_MEMBER_FIELDS} {_PGL_PETITIONS} }} }} }}
     }}
   }}
 }}""",
@@ -144,7 +152,13 @@ SELECT json_build_object('data', json_build_object('area', (
           SELECT json_agg(json_build_object(
             'id', {gid_sql("Resident", "r.id")}, 'name', r.name,
             'gender', upper(r.gender::text), 'birthDate', r.birth_date,
-            'relation', upper(r.relation::text), 'careTags', upper(r.care_tags::text)::text[])
+            'relation', upper(r.relation::text), 'careTags', upper(r.care_tags::text)::text[],
+            'petitions', json_build_object('nodes', coalesce((
+              SELECT json_agg(json_build_object(
+                'id', {gid_sql("Petition", "p.id")}, 'status', upper(p.status::text),
+                'dueDate', p.due_date) ORDER BY p.id)
+              FROM (SELECT * FROM petition p WHERE p.submitter_id = r.id
+                    AND p.status IN {_OPEN_STATUSES!r} ORDER BY p.id LIMIT 10) p), '[]'::json)))
             ORDER BY r.relation <> 'self', r.birth_date, r.id)
           FROM resident r WHERE r.household_id = h.id), '[]'::json)) ORDER BY h.id)
       FROM (SELECT * FROM household h WHERE h.area_path <@ a.path ORDER BY h.id LIMIT 50) h
@@ -182,7 +196,7 @@ SELECT json_build_object('data', json_build_object('area', (
 
 
 def _pgl_member(m: JSON) -> JSON:
-    return {
+    member = {
         "id": int(m["rowId"]),
         "name": m["name"],
         "gender": _enum(m["gender"]),
@@ -190,6 +204,14 @@ def _pgl_member(m: JSON) -> JSON:
         "relation": _enum(m["relation"]),
         "careTags": [_enum(t) for t in m["careTags"]],
     }
+    if "openPetitions" in m:
+        member["petitions"] = {
+            "nodes": [
+                {"id": int(p["rowId"]), "status": _enum(p["status"]), "dueDate": p["dueDate"]}
+                for p in m["openPetitions"]["nodes"]
+            ]
+        }
+    return member
 
 
 # --- 100 residents with their household and its area ---------------------------------

@@ -19,6 +19,16 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     ORDER BY (r.relation <> 'self'), r.birth_date, r.id
 $$;
 
+-- Resident.petitions(filter: {status: [open ones]}, orderBy: ID ASC) in gongzhi.
+CREATE OR REPLACE FUNCTION bench_pgl.resident_open_petitions(r public.resident)
+RETURNS SETOF public.petition
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT p.* FROM public.petition p
+    WHERE p.submitter_id = r.id
+      AND p.status IN ('received', 'triaged', 'assigned', 'in_progress')
+    ORDER BY p.id
+$$;
+
 -- Area.residentStats { count households } in gongzhi, over the area's subtree.
 DROP TYPE IF EXISTS bench_pgl.resident_stats CASCADE;
 CREATE TYPE bench_pgl.resident_stats AS (count int, households int);
