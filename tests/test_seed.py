@@ -51,6 +51,11 @@ async def test_places_households_and_counts(seeded, db: asyncpg.Connection) -> N
     # The summary reports what was stored.
     assert f"households  {households:,}" in seeded.stdout
     assert f"residents   {residents:,}" in seeded.stdout
+    petitions = await db.fetchval("SELECT count(*) FROM petition")
+    volunteers = await db.fetchval("SELECT count(*) FROM volunteer")
+    assert petitions > 0 and volunteers > 0
+    assert f"petition {petitions:,}," in seeded.stdout
+    assert f"volunteer {volunteers:,}," in seeded.stdout
 
     # Households live in compounds or buildings; buildings have units, rural houses not.
     where = dict(

@@ -91,6 +91,23 @@ class Summary:
     with_phone: int = 0
     care_tags: dict[str, int] = field(default_factory=dict)
     roles: dict[str, int] = field(default_factory=dict)
+    # rows of the other domains under the county, by table
+    domains: dict[str, int] = field(default_factory=dict)
+
+
+# what the summary counts of the domains seeded on top of households and residents
+DOMAIN_TABLES = (
+    "petition",
+    "petition_event",
+    "collective_enterprise",
+    "dividend_line",
+    "volunteer",
+    "service_record",
+    "grid_node",
+    "grid_visit",
+    "need",
+    "micro_project",
+)
 
 
 def generate(
@@ -344,3 +361,7 @@ async def _count(conn: asyncpg.Connection, summary: Summary) -> None:
             COUNTY[0],
         ):
             target[r["name"]] = r["count"]
+    for table in DOMAIN_TABLES:
+        summary.domains[table] = await conn.fetchval(
+            f"SELECT count(*) FROM {table} WHERE area_path <@ {_DEMO_PATH}", COUNTY[0]
+        )

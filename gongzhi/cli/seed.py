@@ -123,6 +123,7 @@ def _summary_text(summary: Summary) -> str:
         f"  phones      {summary.with_phone:,} ({summary.with_phone / residents:.1%})",
         "  care tags   " + ", ".join(f"{tag} {n:,}" for tag, n in summary.care_tags.items()),
         "  roles       " + ", ".join(f"{role} {n:,}" for role, n in summary.roles.items()),
+        "  domains     " + ", ".join(f"{table} {n:,}" for table, n in summary.domains.items()),
     ]
     return "\n".join(lines)
 
