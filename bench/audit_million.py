@@ -234,7 +234,14 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=0.1)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--without-indexes", action="store_true")
+    parser.add_argument(
+        "--url", help="measure this database, already loaded by an earlier run (no seed, no load)"
+    )
     args = parser.parse_args()
+    if args.url:
+        migrate.upgrade(args.url)
+        measure_all(args.url, args)
+        return
     with tempfile.TemporaryDirectory(prefix="gongzhi-bench-audit-million-") as tmp:
         server = embedded.start_server(Path(tmp) / "pg")
         asyncio.run(embedded.ensure_database(server, "bench"))
@@ -250,23 +257,28 @@ def main() -> None:
         )
         print(f"seed --demo --scale {args.scale}: {time.perf_counter() - t:.1f} s", flush=True)
         print(asyncio.run(load(url, args.petitions)), flush=True)
-        asyncio.run(per_query(url, ["petitions", "reconciliation"], args.rounds))
-        measure(env, url, "full audit (every suite)", args.rounds)
+        measure_all(url, args)
+
+
+def measure_all(url: str, args: argparse.Namespace) -> None:
+    env = {**os.environ, "DATABASE_URL": url}
+    asyncio.run(per_query(url, ["petitions", "reconciliation"], args.rounds))
+    measure(env, url, "full audit (every suite)", args.rounds)
+    asyncio.run(per_check(url))
+    measure(env, url, "petitions suite", args.rounds, "--suite", "petitions")
+    asyncio.run(per_check(url))
+    if args.without_indexes:
+        asyncio.run(fetch(url, f"DROP INDEX {', '.join(INDEXES_0010)}"))
+        asyncio.run(per_query(url, ["petitions"], args.rounds))
+        measure(
+            env,
+            url,
+            "petitions suite without 0010's indexes",
+            args.rounds,
+            "--suite",
+            "petitions",
+        )
         asyncio.run(per_check(url))
-        measure(env, url, "petitions suite", args.rounds, "--suite", "petitions")
-        asyncio.run(per_check(url))
-        if args.without_indexes:
-            asyncio.run(fetch(url, f"DROP INDEX {', '.join(INDEXES_0010)}"))
-            asyncio.run(per_query(url, ["petitions"], args.rounds))
-            measure(
-                env,
-                url,
-                "petitions suite without 0010's indexes",
-                args.rounds,
-                "--suite",
-                "petitions",
-            )
-            asyncio.run(per_check(url))
 
 
 if __name__ == "__main__":

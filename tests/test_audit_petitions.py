@@ -24,7 +24,7 @@ FANGNIU_COMPOUND = "510129101202-01"
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 NOW = dt.datetime.now(dt.UTC)
 TODAY = NOW.astimezone(BEIJING).date()
-PETITION_RULES = ("P1", "P2", "P3", "P4", "P5")
+PETITION_RULES = ("P1", "P2", "P3", "P4")
 
 # (hours after receipt, kind, from, to) of a full life
 LIFE = [
@@ -160,8 +160,8 @@ async def test_petition_checks_find_exactly_the_planted_defects(db, database_url
         long_ago,
         [*LIFE[:2], (1, "assigned", "triaged", "assigned"), *LIFE[5:]],
     )
-    # P2: an illegal move (received -> resolved), a gap in the chain (assigned missing),
-    # a history that ends elsewhere than the petition's status
+    # P1 too: an illegal move (received -> resolved), a gap in the chain (assigned
+    # missing), a second start
     illegal = await add_petition(
         db,
         area,
@@ -170,8 +170,8 @@ async def test_petition_checks_find_exactly_the_planted_defects(db, database_url
         [LIFE[0], (50, "resolved", "received", "resolved")],
     )
     gap = await add_petition(db, area, "resolved", long_ago, [*LIFE[:2], *LIFE[5:7]])
-    elsewhere = await add_petition(db, area, "assigned", long_ago, LIFE[:2])
-    # P3: feedback with no resolution before it (the history kept only the feedback); a
+    restarted = await add_petition(db, area, "closed", long_ago, [LIFE[0], *LIFE])
+    # P2: feedback with no resolution before it (the history kept only the feedback); a
     # satisfaction recorded before the resolution (no history)
     unresolved = await add_petition(
         db, area, "feedback", long_ago, [(70, "feedback", "resolved", "feedback")]
@@ -179,7 +179,7 @@ async def test_petition_checks_find_exactly_the_planted_defects(db, database_url
     rated_early = await add_petition(
         db, area, "closed", long_ago, [], feedback_at=long_ago + dt.timedelta(hours=20)
     )
-    # P4: open past the due date
+    # P3: open past the due date
     overdue = await add_petition(
         db,
         area,
@@ -188,28 +188,29 @@ async def test_petition_checks_find_exactly_the_planted_defects(db, database_url
         [*LIFE[:3], LIFE[5]],
         due_date=long_ago.date() + dt.timedelta(days=5),
     )
-    # P5: triaged 20 days ago, never assigned (due later, so not overdue)
+    # P4: triaged 20 days ago, never assigned (due later, so not overdue)
     waiting = await add_petition(db, area, "triaged", NOW - dt.timedelta(days=20), LIFE[:2])
     waiting_month = f"{(NOW - dt.timedelta(days=20)).astimezone(BEIJING):%Y-%m}"
 
     run_id = await run(database_url, suites=["petitions"])
 
     assert await found(db, run_id) == {
-        "P1": {f"{early} {month}"},
-        "P2": {f"{illegal} {month}", f"{gap} {month}", f"{elsewhere} {month}"},
-        "P3": {f"{unresolved} {month}", f"{rated_early} {month}"},
-        "P4": {f"{overdue} {month}"},
-        "P5": {f"{waiting} {waiting_month}"},
+        "P1": {f"{p} {month}" for p in (early, illegal, gap, restarted)},
+        "P2": {f"{unresolved} {month}", f"{rated_early} {month}"},
+        "P3": {f"{overdue} {month}"},
+        "P4": {f"{waiting} {waiting_month}"},
     }
     messages = {
-        r["rule"]: r["message"]
+        r["target_id"]: r["message"]
         for r in await db.fetch(
-            "SELECT rule, message FROM audit_finding WHERE run_id = $1 AND rule IN ('P1', 'P5')",
+            "SELECT target_id, message FROM audit_finding WHERE run_id = $1 AND rule = 'P1'",
             run_id,
         )
     }
-    assert "(assigned) is dated" in messages["P1"], messages
-    assert "still unassigned" in messages["P5"], messages
+    assert "is dated" in messages[str(early)], messages
+    assert "which the lifecycle does not allow" in messages[str(illegal)], messages
+    assert "but the event before left it triaged" in messages[str(gap)], messages
+    assert "starts it again, as received" in messages[str(restarted)], messages
 
     # scoped to another town: none of them
     run_id = await run(database_url, suites=["petitions"], area="510129102")
@@ -218,12 +219,9 @@ async def test_petition_checks_find_exactly_the_planted_defects(db, database_url
     first_day = long_ago.astimezone(BEIJING).date().replace(day=1)
     if first_day != (NOW - dt.timedelta(days=20)).astimezone(BEIJING).date().replace(day=1):
         run_id = await run(database_url, suites=["petitions"], period=first_day)
-        assert (await found(db, run_id))["P5"] == set()
-        assert (await found(db, run_id))["P2"] == {
-            f"{illegal} {month}",
-            f"{gap} {month}",
-            f"{elsewhere} {month}",
-        }
+        result = await found(db, run_id)
+        assert result["P4"] == set()
+        assert result["P1"] == {f"{p} {month}" for p in (early, illegal, gap, restarted)}
 
 
 def _beijing(y: int, m: int, d: int, hour: int = 10) -> dt.datetime:
