@@ -1,4 +1,4 @@
-"""The petitions audit suite (P1-P5) and the reconciliation of monthly reports with the
+"""The petitions audit suite (P1-P4) and the reconciliation of monthly reports with the
 service's petitions, volunteer records and dividend lines (K4-K6): each check finds
 exactly the defects planted, and nothing on clean data.
 
