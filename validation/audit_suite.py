@@ -30,7 +30,7 @@ _SCOPE = re.compile(r"^([0-9]+(\.[0-9]+)*)?$")
 # what every query's rows carry besides the message's values
 REQUIRED_COLUMNS = ("target_id", "area_path", "period")
 RUN_PLACEHOLDERS = ("scope", "period_from", "period_to", "period_given")
-TARGETS = ("resident", "household", "area", "monthly_report")
+TARGETS = ("resident", "household", "area", "monthly_report", "petition")
 # Months audited when none is given.
 ALL_MONTHS = (dt.date(1900, 1, 1), dt.date(2999, 12, 1))
 
