@@ -81,6 +81,7 @@ AUDIT_FINDING = Entity(
         "resident_id": Column(_target("resident"), "bigint"),
         "household_id": Column(_target("household"), "bigint"),
         "monthly_report_id": Column(_target("monthly_report"), "bigint"),
+        "petition_id": Column(_target("petition"), "bigint"),
     },
     relations={
         "run": Relation("AuditRun", "one", "{t}.id = {p}.run_id"),
@@ -90,6 +91,7 @@ AUDIT_FINDING = Entity(
         "monthly_report": Relation(
             "MonthlyReport", "one", _target_join("monthly_report"), via="monthly_report_id"
         ),
+        "petition": Relation("Petition", "one", _target_join("petition"), via="petition_id"),
         # every run's finding of the same problem shares the history
         "history": Relation(
             "AuditFindingEvent",

@@ -4,7 +4,7 @@ auditors and admins. Not the audit log of mutations (schema/audit.py)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import Info, relay
@@ -23,6 +23,9 @@ from schema.audit_runs_inputs import (
 from schema.common import Connection, from_record
 from schema.community import Area, Household, Resident, nodes_of, related, root_connection
 from schema.reports import MonthlyReport
+
+if TYPE_CHECKING:  # lazy at run time
+    from schema.petitions import Petition
 from schema.reports_inputs import FindingSeverity, IntakeSource, Month
 
 
@@ -74,7 +77,8 @@ class AuditFinding(relay.Node):
     severity: FindingSeverity
     message: str
     target_type: str = strawberry.field(
-        description="What failed: resident, household, monthly_report (by id) or area (by code)."
+        description="What failed: resident, household, monthly_report, petition (by id) or area "
+        "(by code)."
     )
     target_id: str
     period: Month | None = strawberry.field(  # type: ignore[valid-type]
@@ -91,6 +95,7 @@ class AuditFinding(relay.Node):
     resident_id: strawberry.Private[int | None]
     household_id: strawberry.Private[int | None]
     monthly_report_id: strawberry.Private[int | None]
+    petition_id: strawberry.Private[int | None]
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: list[str], required: bool = False):
@@ -128,6 +133,15 @@ class AuditFinding(relay.Node):
     async def monthly_report(self, info: Info) -> MonthlyReport | None:
         row = await read.one(info, "AuditFinding", "monthly_report", self)
         return None if row is None else from_record(MonthlyReport, row)
+
+    @strawberry.field(description="The petition, when the target is one (and you may read it).")
+    async def petition(
+        self, info: Info
+    ) -> Annotated[Petition, strawberry.lazy("schema.petitions")] | None:
+        from schema.petitions import Petition
+
+        row = await read.one(info, "AuditFinding", "petition", self)
+        return None if row is None else from_record(Petition, row)
 
     @strawberry.field(description="Follow-up of the problem, oldest first (empty while open).")
     async def history(self, info: Info) -> list[AuditFindingEvent]:

@@ -17,6 +17,7 @@ import asyncpg
 from tests.audit_support import add_report, add_run, found, run
 from tests.enterprises_support import account_values, coop, insert_account, insert_distribution
 from tests.factories import add_areas, add_household
+from tests.test_reads import gid
 
 DAPING = "510129101201"  # 大坪村
 DAPING_COMPOUND = "510129101201-01"
@@ -376,3 +377,30 @@ async def test_reconciliation_with_petitions_volunteers_and_dividends(db, databa
         "K5": set(),
         "K6": {f"{may} 2026-05"},
     }
+
+
+async def test_a_petition_finding_names_its_petition_over_graphql(db, database_url, client, gql):
+    areas = await _village(db)
+    long_ago = NOW - dt.timedelta(days=60)
+    overdue = await add_petition(
+        db,
+        areas[DAPING_COMPOUND],
+        "in_progress",
+        long_ago,
+        [*LIFE[:3], LIFE[5]],
+        due_date=long_ago.date() + dt.timedelta(days=5),
+    )
+    await run(database_url, suites=["petitions"])
+    query = """{ auditRuns(first: 1) { nodes { findings(filter: {rule: "P3"}) { nodes {
+        targetType targetId petition { id status overdue } } } } } }"""
+    response = await client.post("/graphql", json={"query": query})
+    assert response.headers["x-gongzhi-execution"] == "compiled"
+    data = await gql(query)  # and identical on the resolver path
+    findings = data["auditRuns"]["nodes"][0]["findings"]["nodes"]
+    assert findings == [
+        {
+            "targetType": "petition",
+            "targetId": str(overdue),
+            "petition": {"id": gid("Petition", overdue), "status": "IN_PROGRESS", "overdue": True},
+        }
+    ]
