@@ -27,7 +27,8 @@ def serve(
         0.1, help="Size of the demo data with --demo (1 = ~100,000 households; see `seed`)."
     ),
 ) -> None:
-    """Serve GraphQL (with GraphiQL) at http://HOST:PORT/graphql.
+    """Serve GraphQL (with GraphiQL) at http://HOST:PORT/graphql; subscriptions over
+    WebSocket (graphql-transport-ws) at ws://HOST:PORT/graphql.
 
     Without DATABASE_URL an embedded PostgreSQL is started in the data directory and
     migrated; Ctrl-C stops the service and the embedded database, keeping the data.
