@@ -112,6 +112,38 @@ async def related(
     return wrap(cls, await read.page(info, parent, relation, key, request))
 
 
+async def _petition_page(
+    info: Info,
+    parent: str,
+    relation: str,
+    key: int,
+    order_by,
+    filter_input,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> Connection:
+    """A petitions connection under an area, household or resident (imports are lazy:
+    schema.petitions imports this module)."""
+    from schema.petitions import Petition
+    from schema.petitions_inputs import PetitionOrder
+
+    return await related(
+        info,
+        Petition,
+        parent,
+        relation,
+        key,
+        order_by or PetitionOrder(),
+        filter_input,
+        first,
+        after,
+        last,
+        before,
+    )
+
+
 async def nodes_of(cls: type, info: Info, node_ids: list[str], required: bool) -> list:
     rows = await read.many_by_key(info, cls.__name__, [int(i) for i in node_ids])
     if required and any(r is None for r in rows):
@@ -434,21 +466,8 @@ class Area(relay.Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Annotated[Petition, strawberry.lazy("schema.petitions")]]:
-        from schema.petitions import Petition
-        from schema.petitions_inputs import PetitionOrder
-
-        return await related(
-            info,
-            Petition,
-            "Area",
-            "petitions",
-            self.id,
-            order_by or PetitionOrder(),
-            filter,
-            first,
-            after,
-            last,
-            before,
+        return await _petition_page(
+            info, "Area", "petitions", self.id, order_by, filter, first, after, last, before
         )
 
     @strawberry.field(description="Petition figures over this area's subtree.")
@@ -589,21 +608,8 @@ class Household(relay.Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Annotated[Petition, strawberry.lazy("schema.petitions")]]:
-        from schema.petitions import Petition
-        from schema.petitions_inputs import PetitionOrder
-
-        return await related(
-            info,
-            Petition,
-            "Household",
-            "petitions",
-            self.id,
-            order_by or PetitionOrder(),
-            filter,
-            first,
-            after,
-            last,
-            before,
+        return await _petition_page(
+            info, "Household", "petitions", self.id, order_by, filter, first, after, last, before
         )
 
 
@@ -656,21 +662,8 @@ class Resident(relay.Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Annotated[Petition, strawberry.lazy("schema.petitions")]]:
-        from schema.petitions import Petition
-        from schema.petitions_inputs import PetitionOrder
-
-        return await related(
-            info,
-            Petition,
-            "Resident",
-            "petitions",
-            self.id,
-            order_by or PetitionOrder(),
-            filter,
-            first,
-            after,
-            last,
-            before,
+        return await _petition_page(
+            info, "Resident", "petitions", self.id, order_by, filter, first, after, last, before
         )
 
     @strawberry.field(description="Petitions this resident co-signed.")
@@ -685,16 +678,12 @@ class Resident(relay.Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Annotated[Petition, strawberry.lazy("schema.petitions")]]:
-        from schema.petitions import Petition
-        from schema.petitions_inputs import PetitionOrder
-
-        return await related(
+        return await _petition_page(
             info,
-            Petition,
             "Resident",
             "cosigned_petitions",
             self.id,
-            order_by or PetitionOrder(),
+            order_by,
             filter,
             first,
             after,
