@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from db import embedded
+from db.session import SESSION_SETTINGS_MARK
 
 
 def resolve_url(database_url: str | None, data_dir: Path) -> str:
@@ -23,9 +24,10 @@ def resolve_url(database_url: str | None, data_dir: Path) -> str:
 class StatementCounter:
     """Counts data statements sent to PostgreSQL by this process (a metric, and what tests
     read to prove a query's statement count does not grow with its rows). Transaction
-    control (BEGIN with the principal's settings, COMMIT, ROLLBACK) is not counted."""
+    control (BEGIN with the principal's settings, COMMIT, ROLLBACK) and the statement that
+    hands a connection to a principal (db.session.hand_over) are not counted."""
 
-    _CONTROL = ("BEGIN", "COMMIT", "ROLLBACK")
+    _CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", SESSION_SETTINGS_MARK)
 
     def __init__(self) -> None:
         self.count = 0
@@ -36,6 +38,24 @@ class StatementCounter:
 
 
 STATEMENTS = StatementCounter()
+
+
+class PrincipalConnection(asyncpg.Connection):
+    """A pooled connection that remembers whose settings its session holds (see
+    db.session.Session.reading); None when unknown, which makes the next read set them."""
+
+    __slots__ = ("_settings_key",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._settings_key: tuple[str, ...] | None = None
+
+    # methods, not attributes: the pool hands out proxies that forward calls only
+    def settings_key(self) -> tuple[str, ...] | None:
+        return self._settings_key
+
+    def remember_settings(self, key: tuple[str, ...] | None) -> None:
+        self._settings_key = key
 
 
 async def create_pool(
@@ -57,6 +77,7 @@ async def create_pool(
         max_size=max_size,
         init=init,
         reset=_keep_session,
+        connection_class=PrincipalConnection,
         # one time zone for every session: timestamps print the same on every path
         server_settings={"timezone": "UTC"},
     )
@@ -68,8 +89,10 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """Skip asyncpg's reset on release (unlock, CLOSE ALL, UNLISTEN, RESET ALL).
 
     It costs a round trip per released connection, i.e. doubles the statements of a read.
-    Pooled connections hold no session state to reset: settings are made per transaction
-    (SET LOCAL), and LISTEN runs on dedicated connections, never pooled ones.
+    The only session state pooled connections hold is the settings of the principal they
+    last served, which PrincipalConnection remembers and every principal's read replaces
+    (db.session.hand_over); transactions make their own (SET LOCAL); LISTEN runs on
+    dedicated connections, never pooled ones.
     """
 
 

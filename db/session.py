@@ -47,14 +47,9 @@ class Principal:
         if self.scope is not None and not _SCOPE.match(self.scope):
             raise ValueError(f"not an area path: {self.scope!r}")
 
-    def settings_sql(self, read_only: bool, operation: str | None = None) -> str:
-        """BEGIN and the principal's settings in one round trip (simple query protocol).
-
-        Values are inlined as literals, so they are checked or quoted here: the role is
-        one of ROLES, the scope matches _SCOPE, the household is an int, the subject is
-        quoted.
-        """
-        values = {
+    def settings(self, operation: str | None = None) -> dict[str, str]:
+        """What row-level security and masking read (current_setting in migration 0003)."""
+        return {
             "gongzhi.role": self.role,
             "gongzhi.scope": self.scope or "",
             "gongzhi.household": "" if self.household is None else str(int(self.household)),
@@ -63,9 +58,30 @@ class Principal:
             # set by mutations: row changes are then gathered for the audit log
             "gongzhi.operation": operation or "",
         }
-        sets = ", ".join(f"set_config('{k}', {quote(v)}, true)" for k, v in values.items())
+
+    def settings_sql(self, read_only: bool, operation: str | None = None) -> str:
+        """BEGIN and the principal's settings in one round trip (simple query protocol).
+
+        Values are inlined as literals, so they are checked or quoted here: the role is
+        one of ROLES, the scope matches _SCOPE, the household is an int, the subject is
+        quoted.
+        """
         mode = " READ ONLY" if read_only else ""
-        return f"BEGIN{mode}; SELECT {sets};"
+        return f"BEGIN{mode}; SELECT {_set_configs(self.settings(operation), local=True)};"
+
+    def session_settings_sql(self) -> str:
+        """The principal's settings for the connection's session (see Session.reading)."""
+        return f"{SESSION_SETTINGS_MARK} SELECT {_set_configs(self.settings(), local=False)}"
+
+
+# Marks the statement that hands a connection to a principal, so statement counts
+# (db.connect.StatementCounter) can leave it out like BEGIN and COMMIT.
+SESSION_SETTINGS_MARK = "/* principal */"
+
+
+def _set_configs(values: dict[str, str], *, local: bool) -> str:
+    flag = "true" if local else "false"
+    return ", ".join(f"set_config('{k}', {quote(v)}, {flag})" for k, v in values.items())
 
 
 def quote(value: str) -> str:
@@ -83,7 +99,8 @@ async def setup_connection(conn: asyncpg.Connection) -> None:
 
 class Session:
     """A principal's access to the pool: ``fetch``/``fetchval``/``fetchrow`` like a pool,
-    each statement in its own transaction with the principal's settings."""
+    each a single statement run under the principal's settings, and ``transaction`` for
+    writes and for reads that must see one snapshot."""
 
     def __init__(self, pool: asyncpg.Pool, principal: Principal) -> None:
         self.pool = pool
@@ -107,17 +124,50 @@ class Session:
                 raise
             await conn.execute("COMMIT")
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection whose session settings are this principal's, for single SELECT
+        statements (each its own implicit transaction).
+
+        A transaction per read costs three round trips (BEGIN with the settings, the
+        statement, COMMIT); a small lookup is mostly that. Pooled connections instead keep
+        the settings of the last principal they served (``PrincipalConnection``), and a
+        read re-makes them only when it comes from someone else: one round trip when the
+        connection already works for this principal, two otherwise. Transactions still
+        make their own transaction-local settings, which win over these and end with
+        them. The key is every setting's value, so a connection never answers one
+        principal with another's settings.
+        """
+        async with self.pool.acquire() as conn:
+            await hand_over(conn, self.principal)
+            yield conn
+
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        async with self.transaction(read_only=True) as conn:
+        async with self.reading() as conn:
             return await conn.fetch(sql, *args)
 
     async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
-        async with self.transaction(read_only=True) as conn:
+        async with self.reading() as conn:
             return await conn.fetchrow(sql, *args)
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
-        async with self.transaction(read_only=True) as conn:
+        async with self.reading() as conn:
             return await conn.fetchval(sql, *args)
+
+
+async def hand_over(conn: asyncpg.Connection, principal: Principal) -> None:
+    """Make ``principal``'s settings the session's on ``conn`` unless they already are."""
+    key = tuple(principal.settings().values())
+    remembered = getattr(conn, "settings_key", None)
+    if remembered is not None and remembered() == key:
+        return
+    if remembered is not None:
+        # forgotten first: a statement cut short (cancelled, failed) leaves the
+        # settings unknown, and the next read makes them again
+        conn.remember_settings(None)
+    await conn.execute(principal.session_settings_sql())
+    if remembered is not None:
+        conn.remember_settings(key)
 
 
 async def audit(conn: asyncpg.Connection, target_type: str, target_id: int) -> int:

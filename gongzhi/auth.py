@@ -43,6 +43,8 @@ class Claims:
     area: str | None = None
     household: int | None = None
     department: str | None = None
+    # when the token stops being valid (read from a verified token; issue takes a ttl)
+    expires: dt.datetime | None = None
 
 
 def check_claims(claims: Claims) -> None:
@@ -102,6 +104,7 @@ def verify(secret: str, token: str) -> Claims:
         area=payload.get("area"),
         household=int(household) if household is not None else None,
         department=payload.get("department"),
+        expires=dt.datetime.fromtimestamp(int(payload["exp"]), dt.UTC),
     )
     check_claims(claims)
     return claims

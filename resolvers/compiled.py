@@ -40,6 +40,7 @@ from db import compiled_community
 from db.compiler import Compiled, Fallback, NotCompilable, compile_operation
 from db.mapping import Entity
 from db.query import FilterItems, PageRequest
+from db.session import Session
 from resolvers.pagination import filter_items, page_request
 
 log = logging.getLogger(__name__)
@@ -224,7 +225,7 @@ class CompiledReads:
 
     async def execute(
         self,
-        pool: asyncpg.Pool,
+        reader: Session | asyncpg.Pool,
         query: str,
         variables: dict[str, Any] | None,
         operation_name: str | None,
@@ -234,4 +235,4 @@ class CompiledReads:
         if prepared is None:
             return None
         compiled, params = prepared
-        return await pool.fetchval(compiled.sql, *params)
+        return await reader.fetchval(compiled.sql, *params)
