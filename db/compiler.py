@@ -36,6 +36,7 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    VariableNode,
     get_named_type,
 )
 from graphql.execution.values import get_argument_values, get_directive_values
@@ -336,7 +337,13 @@ class Compiler:
         descending = page.descending != backward
         direction = "DESC" if descending else "ASC"
         order_by = f"{sort} {direction}, {t}.{ent.key} {direction}"
-        limit = self.param(lambda s: s.page(site).limit, "int")
+        if page_size_is_literal(site.node):
+            # written in the document, so the same for every request of this statement: as
+            # a constant, PostgreSQL can plan the statement once (a LIMIT parameter makes
+            # it re-plan on every execution, which cost more than running the plan)
+            limit = str(int(page.limit))
+        else:
+            limit = self.param(lambda s: s.page(site).limit, "int")
         filters = self.filter_clauses(ent, t, site, lambda s: s.page(site).filters)
         where = ([join(t)] if join else []) + filters
         for cursor_name in ("after", "before"):
@@ -373,9 +380,15 @@ class Compiler:
             return f"a._a{len(aggregates) - 1}"
 
         node_type = get_named_type(conn_type.fields["nodes"].type)
-        more = agg(f"count(*) > {limit}")
+        fields = self.collect(conn_type, self.subselections(nodes))
+        # Cursors and hasNextPage need the page numbered (a window) and one row more than
+        # asked for; a selection of nodes alone (what lists in a frontend mostly are)
+        # takes the page as it comes, sorted once more by its keys inside json_agg.
+        windowed = any(sub[0].name.value in ("edges", "pageInfo") for sub in fields.values())
+        natural = "DESC" if page.descending else "ASC"
+        more = agg(f"count(*) > {limit}") if windowed else ""
         parts = []
-        for key, subnodes in self.collect(conn_type, self.subselections(nodes)).items():
+        for key, subnodes in fields.items():
             name = subnodes[0].name.value
             if name == "__typename":
                 parts.append((key, self.literal(conn_type.name)))
@@ -387,7 +400,8 @@ class Compiler:
                 )
             elif name == "nodes":
                 node = row(self.object_json(node_type, ent, t, subnodes))  # type: ignore[arg-type]
-                parts.append((key, agg(list_agg(node, limit, out))))
+                listed = list_agg(node, limit, out) if windowed else sorted_agg(node, natural)
+                parts.append((key, agg(listed)))
             elif name == "edges":
                 edge_type = get_named_type(conn_type.fields["edges"].type)
                 edge_parts = []
@@ -425,15 +439,35 @@ class Compiler:
                 parts.append((key, json_object(info_parts)))
             else:
                 raise NotCompilable(f"{conn_type.name}.{name}")
-        cursor = cursor_sql(page.order, f"{t}.{ent.key}", sort)
         rows = ", ".join(f"{e} AS _e{i}" for i, e in enumerate(row_exprs))
         rows = (rows + ", ") if rows else ""
-        page_sql = (
-            f"SELECT {rows}{cursor} AS _c, row_number() OVER (ORDER BY {order_by}) AS _rn "
-            f"FROM {ent.table} {t} WHERE {and_all(where)} ORDER BY {order_by} LIMIT {limit} + 1"
-        )
+        if windowed:
+            cursor = cursor_sql(page.order, f"{t}.{ent.key}", sort)
+            page_sql = (
+                f"SELECT {rows}{cursor} AS _c, row_number() OVER (ORDER BY {order_by}) AS _rn "
+                f"FROM {ent.table} {t} WHERE {and_all(where)} ORDER BY {order_by} "
+                f"LIMIT {limit} + 1"
+            )
+        else:
+            if not aggregates:
+                # totalCount or __typename alone: the page is read all the same, as its
+                # filters and cursors are parameters PostgreSQL requires to be used
+                agg("count(*)")
+            page_sql = (
+                f"SELECT {rows}{sort} AS _s, {t}.{ent.key} AS _k "
+                f"FROM {ent.table} {t} WHERE {and_all(where)} ORDER BY {order_by} LIMIT {limit}"
+            )
         agg_sql = ", ".join(f"{expr} AS {name}" for name, expr in aggregates)
         return f"(SELECT {json_object(parts)} FROM (SELECT {agg_sql} FROM ({page_sql}) p) a)"
+
+
+def page_size_is_literal(node: FieldNode) -> bool:
+    """Whether a connection's page size (``first``/``last``) is not a variable."""
+    return not any(
+        isinstance(arg.value, VariableNode)
+        for arg in node.arguments or ()
+        if arg.name.value in ("first", "last")
+    )
 
 
 def and_all(clauses: list[str]) -> str:
@@ -449,6 +483,11 @@ def list_agg(expr: str, limit: str, direction: str) -> str:
         f"coalesce(json_agg({expr} ORDER BY p._rn {direction}) "
         f"FILTER (WHERE p._rn <= {limit}), '[]'::json)"
     )
+
+
+def sorted_agg(expr: str, direction: str) -> str:
+    """The page's rows in order: by the sort value, then the key (see connection_sql)."""
+    return f"coalesce(json_agg({expr} ORDER BY p._s {direction}, p._k {direction}), '[]'::json)"
 
 
 def first_cursor(limit: str, direction: str) -> str:

@@ -123,3 +123,27 @@ async def test_sites_never_share_arguments(pool, community) -> None:  # type: ig
         for i in range(12)
     )
     await both(pool, f'{{ area(code: "510129") {{ {fields} }} }}')
+
+
+async def test_nodes_only_pages_and_literal_page_sizes(pool, community) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """Lists of nodes alone skip the numbering cursors need, and page sizes written in the
+    document become constants of the statement: both must change nothing in the answer,
+    forwards and backwards, with filters, cursors and a totalCount-only selection."""
+    first = await both(pool, "{ residents(first: 2, orderBy: {field: NAME}) { edges { cursor } } }")
+    after = first["data"]["residents"]["edges"][-1]["cursor"]
+    names = "{ nodes { name } }"
+    for head, args, selection, variables in (
+        ("", "first: 4, orderBy: {field: BIRTH_DATE, direction: DESC}", names, None),
+        ("($n: Int)", "first: $n, orderBy: {field: NAME}", names, {"n": 3}),
+        ("", "last: 2, orderBy: {field: NAME}", names, None),
+        ("($a: String)", "first: 2, after: $a, orderBy: {field: NAME}", names, {"a": after}),
+        ("($b: String)", "last: 5, before: $b, orderBy: {field: NAME}", names, {"b": after}),
+        ("", 'filter: {nameContains: "王"}, first: 1', "{ totalCount }", None),
+        ("($a: String)", "filter: {gender: FEMALE}, after: $a, orderBy: {field: NAME}",
+         "{ totalCount __typename }", {"a": after}),
+    ):  # fmt: skip
+        query = f"query{head} {{ residents({args}) {selection} }}"
+        answer = await both(pool, query, variables)
+        assert "errors" not in answer, answer
+    three = await both(pool, "{ residents(first: 3, orderBy: {field: NAME}) { nodes { name } } }")
+    assert len(three["data"]["residents"]["nodes"]) == 3
