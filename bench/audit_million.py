@@ -237,16 +237,34 @@ def main() -> None:
     parser.add_argument(
         "--url", help="measure this database, already loaded by an earlier run (no seed, no load)"
     )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="keep the scratch server's data here (default: a temporary directory, removed "
+        "at the end); a later run with the same directory measures it without loading again",
+    )
+    parser.add_argument(
+        "--load-only", action="store_true", help="load (with --data-dir), measure nothing"
+    )
     args = parser.parse_args()
     if args.url:
         migrate.upgrade(args.url)
         measure_all(args.url, args)
         return
+    if args.data_dir is not None:
+        bench_on(args.data_dir, args)
+        return
     with tempfile.TemporaryDirectory(prefix="gongzhi-bench-audit-million-") as tmp:
-        server = embedded.start_server(Path(tmp) / "pg")
-        asyncio.run(embedded.ensure_database(server, "bench"))
-        url = embedded.with_database(server, "bench")
-        migrate.upgrade(url)
+        bench_on(Path(tmp), args)
+
+
+def bench_on(data_dir: Path, args: argparse.Namespace) -> None:
+    server = embedded.start_server(data_dir / "pg")
+    asyncio.run(embedded.ensure_database(server, "bench"))
+    url = embedded.with_database(server, "bench")
+    migrate.upgrade(url)
+    loaded = data_dir / "loaded"
+    if not loaded.exists():
         env = {**os.environ, "DATABASE_URL": url}
         t = time.perf_counter()
         subprocess.run(
@@ -257,6 +275,8 @@ def main() -> None:
         )
         print(f"seed --demo --scale {args.scale}: {time.perf_counter() - t:.1f} s", flush=True)
         print(asyncio.run(load(url, args.petitions)), flush=True)
+        loaded.write_text(f"{args.petitions} petitions, scale {args.scale}\n")
+    if not args.load_only:
         measure_all(url, args)
 
 

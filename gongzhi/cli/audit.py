@@ -76,6 +76,11 @@ def run(
     )
     total = sum(len(s.checks) for s in suites)
     try:
+        audit.get_pool()
+    except ValueError as exc:  # GONGZHI_AUDIT_WORKERS or GONGZHI_AUDIT_SHARDS
+        typer.echo(f"gongzhi audit run: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    try:
         summary = asyncio.run(_run(request, total, data_dir))
     except audit.ScopeError as exc:
         typer.echo(f"gongzhi audit run: {exc}", err=True)
