@@ -5,7 +5,8 @@ Like the intake's workers (validation/gx_worker.py) a worker is a single-threade
 that builds its Great Expectations context once; it keeps one SQL data source per
 database URL, with a table asset per suite table. Every check is one query run in the
 database by ``expect_no_audit_findings``; only failing rows come back. The connection is
-read-only (``default_transaction_read_only``): an audit never writes through it.
+read-only (``default_transaction_read_only``): an audit never writes through it
+(``CONNECTION_OPTIONS``).
 
 A sharded check (``shard:`` in its suite) is given to Great Expectations as ``shards``
 copies of its query over ranges of the key, split evenly between the key's lowest and
@@ -41,6 +42,14 @@ from validation.gx_worker import _exception_message, _exit_with, _raised
 
 # Rows per check shown on a Data Docs page (every row is stored and queryable).
 DOCS_ROWS = 20
+# The audit's sessions: read-only, UTC, and no parallel plans: the audit brings its own
+# concurrency (suites in several workers, sharded checks as concurrent queries), and a
+# parallel plan of P2 computed its inner aggregate once in each of its three processes
+# (three times the CPU for a third of the time, which the shards and the other suites
+# then lack).
+CONNECTION_OPTIONS = (
+    "-c default_transaction_read_only=on -c timezone=UTC -c max_parallel_workers_per_gather=0"
+)
 
 
 @dataclass(frozen=True)
@@ -86,11 +95,7 @@ class AuditRunner:
             source = self.context.data_sources.add_sql(
                 f"db{len(self._sources)}",
                 connection_string=sqlalchemy_url(url),
-                kwargs={
-                    "connect_args": {
-                        "options": "-c default_transaction_read_only=on -c timezone=UTC"
-                    }
-                },
+                kwargs={"connect_args": {"options": CONNECTION_OPTIONS}},
             )
             self._sources[url] = source
         return source

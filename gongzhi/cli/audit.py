@@ -135,7 +135,16 @@ async def _summary(conn: asyncpg.Connection, run_id: uuid.UUID) -> dict[str, Any
     run = await db.run_by_id(conn, run_id)
     assert run is not None
     checks = await db.checks_of(conn, run_id)
-    findings = await db.findings_of(conn, run_id)
+    by_check: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for f in await db.brief_findings_of(conn, run_id):
+        by_check.setdefault((f["suite"], f["rule"]), []).append(
+            {
+                "id": f["id"],
+                "target_type": f["target_type"],
+                "target_id": f["target_id"],
+                "message": f["message"],
+            }
+        )
     return {
         "run_id": str(run_id),
         "suites": run["suites"],
@@ -153,16 +162,7 @@ async def _summary(conn: asyncpg.Connection, run_id: uuid.UUID) -> dict[str, Any
                 "status": c["status"],
                 "failing": c["failing"],
                 "error": c["error"],
-                "findings": [
-                    {
-                        "id": f["id"],
-                        "target_type": f["target_type"],
-                        "target_id": f["target_id"],
-                        "message": f["message"],
-                    }
-                    for f in findings
-                    if f["suite"] == c["suite"] and f["rule"] == c["rule"]
-                ],
+                "findings": by_check.get((c["suite"], c["rule"]), []),
             }
             for c in checks
         ],
