@@ -23,7 +23,6 @@ import decimal
 import logging
 import os
 import time
-import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,13 +41,16 @@ from validation.gx_worker import _exception_message, _exit_with, _raised
 
 # Rows per check shown on a Data Docs page (every row is stored and queryable).
 DOCS_ROWS = 20
-# The audit's sessions: read-only, UTC, and no parallel plans: the audit brings its own
-# concurrency (suites in several workers, sharded checks as concurrent queries), and a
-# parallel plan of P2 computed its inner aggregate once in each of its three processes
-# (three times the CPU for a third of the time, which the shards and the other suites
-# then lack).
+# The audit's sessions: read-only, UTC, no parallel plans, and 64 MB of work_mem (the
+# server's default is 4 MB). The audit brings its own concurrency (suites in several
+# workers, sharded checks as concurrent queries), and a parallel plan of P2 computed its
+# inner aggregate once in each of its three processes (three times the CPU, which the
+# shards and the other suites then lack). With 64 MB, K4 groups a million petitions in a
+# hash table instead of sorting them on disk (1.3 s of CPU instead of 1.7). A node
+# rarely needs it all: the checks return failing rows only.
 CONNECTION_OPTIONS = (
     "-c default_transaction_read_only=on -c timezone=UTC -c max_parallel_workers_per_gather=0"
+    " -c work_mem=64MB"
 )
 
 
@@ -179,20 +181,26 @@ class AuditRunner:
         )
 
 
+# values JSON takes as they are (checked by exact type first: a run may return 20,000 rows)
+_JSON_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
     """A result row as JSON-ready values (stored in the finding's details)."""
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if isinstance(value, dt.datetime | dt.date):
-            value = value.isoformat()
-        elif isinstance(value, decimal.Decimal):
-            value = int(value) if value == value.to_integral_value() else float(value)
-        elif isinstance(value, uuid.UUID) or (
-            value is not None and not isinstance(value, str | int | float | bool)
-        ):
-            value = str(value)
-        out[key] = value
-    return out
+    return {
+        key: value if type(value) in _JSON_TYPES else _plain_value(value)
+        for key, value in row.items()
+    }
+
+
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, str | int | float | bool):  # subclasses (an enum's str, ...)
+        return value
+    return str(value)  # UUID and anything else
 
 
 def _render(result: Any) -> str:
