@@ -196,3 +196,10 @@ def test_bad_shard_setting_is_refused(monkeypatch, value: str) -> None:
     monkeypatch.setenv("GONGZHI_AUDIT_SHARDS", value)
     with pytest.raises(ValueError, match="GONGZHI_AUDIT_SHARDS"):
         audit.settings()
+
+
+def test_cli_refuses_a_bad_setting(cli, monkeypatch) -> None:
+    monkeypatch.setenv("GONGZHI_AUDIT_WORKERS", "0")
+    result = cli("audit", "run", "--suite", "reports")
+    assert result.exit_code == 2, result.stderr
+    assert "GONGZHI_AUDIT_WORKERS must be at least 1" in result.stderr

@@ -54,7 +54,10 @@ def run(
     """Run the audit suites; store the run with its findings and Data Docs.
 
     Exit status: 0 no finding; 1 some finding; 2 bad arguments (unknown suite or area,
-    bad month); 3 the audit failed (database unreachable, a broken check).
+    bad month, a bad setting); 3 the audit failed (database unreachable, a broken check).
+
+    Suites run at once in GONGZHI_AUDIT_WORKERS worker processes (default 2); the sharded
+    checks (P1, P2) as GONGZHI_AUDIT_SHARDS concurrent queries (default: the cores).
     """
     if period is not None and not _MONTH.match(period):
         typer.echo(f"gongzhi audit run: --period {period!r} is not a month YYYY-MM", err=True)
