@@ -1,5 +1,5 @@
 """A million petitions audited: ``python -m bench.audit_million [--petitions 1000000]
-[--scale 0.1] [--rounds 3] [--without-indexes]``.
+[--scale 0.1] [--rounds 3] [--without-indexes] [--data-dir DIR [--load-only]]``.
 
 On a scratch database (an embedded PostgreSQL in a temporary directory): the demo seed at
 ``--scale`` (areas, households, residents, and its own petitions), twelve months of
@@ -16,11 +16,18 @@ and waiting for an assignee, 5% resolved without feedback, the rest resolved, ra
 closed; those received in the last four days are still in progress. About 1% are open
 past their due date (P4 warnings) and 0.5% unassigned (P5), so findings are stored too.
 
-Then ``gongzhi audit run`` (every suite) and ``gongzhi audit run --suite petitions``,
+Each check's query is timed alone first (a sharded one also as its shards at once,
+``GONGZHI_AUDIT_SHARDS`` of them, default the machine's cores). Then ``gongzhi audit
+run`` (every suite) and ``gongzhi audit run --suite petitions``,
 ``--rounds`` times each, timed as whole CLI processes and as stored (the run's
 started_at..finished_at: Great Expectations and the queries), with the median; and the
 per-check seconds of the last full run. ``--without-indexes`` repeats the petitions suite
-with migration 0010's indexes dropped (the "before"). Figures go to docs/performance.md.
+with migration 0010's indexes dropped (the "before"). Figures go to docs/performance.md,
+each with the load average (the machine is shared).
+
+``--data-dir DIR`` keeps the scratch server's data in DIR: the first run loads it (about
+ten minutes), later runs with the same DIR only measure (``--load-only``: load, measure
+nothing).
 """
 
 from __future__ import annotations
@@ -42,7 +49,19 @@ sys.path.insert(0, str(REPO))
 
 from bench.audit import REPORTS  # noqa: E402
 from db import embedded, migrate  # noqa: E402
-from validation.audit_suite import Scope, bind, load_audit_suites  # noqa: E402
+from validation import audit  # noqa: E402
+from validation.audit_suite import (  # noqa: E402
+    SHARD_KEYS,
+    AuditCheck,
+    AuditSuite,
+    Scope,
+    bind,
+    load_audit_suites,
+    shard_ranges,
+)
+
+# the audit's own session settings (validation/audit_worker.py CONNECTION_OPTIONS)
+SESSION = {"max_parallel_workers_per_gather": "0", "timezone": "UTC", "work_mem": "64MB"}
 
 HOUSEHOLDS = """
 CREATE TEMP TABLE bench_household AS
@@ -157,7 +176,10 @@ def measure(env: dict[str, str], url: str, label: str, rounds: int, *args: str) 
     for _ in range(rounds):
         seconds, code = cli(env, "audit", "run", "--format", "json", *args)
         wall.append(seconds)
-        print(f"  {label}: CLI {seconds:.1f} s (exit {code})", flush=True)
+        print(
+            f"  {label}: CLI {seconds:.1f} s (exit {code}, load {os.getloadavg()[0]:.1f})",
+            flush=True,
+        )
     stored = asyncio.run(last_runs(url, rounds))
     took = [r["took"] for r in stored]
     print(
@@ -180,8 +202,11 @@ async def per_check(url: str) -> None:
 
 async def per_query(url: str, suites: list[str], rounds: int) -> None:
     """Each check's query alone (Great Expectations reports a suite's time as one), timed
-    over asyncpg: the median of ``rounds``."""
-    conn = await asyncpg.connect(url)
+    over asyncpg in the audit's session settings (no parallel plans): the median of
+    ``rounds``; a sharded check also as the audit runs it, its shards at once on
+    separate connections."""
+    shards = audit.settings()[1]
+    conn = await asyncpg.connect(url, server_settings=SESSION)
     try:
         for suite in load_audit_suites(suites):
             for check in suite.checks:
@@ -193,11 +218,40 @@ async def per_query(url: str, suites: list[str], rounds: int) -> None:
                     times.append(time.perf_counter() - t)
                 print(
                     f"    query {suite.name} {check.rule}: {statistics.median(times):.2f} s, "
-                    f"{len(rows):,} rows",
+                    f"{len(rows):,} rows (load {os.getloadavg()[0]:.1f})",
                     flush=True,
                 )
+                if check.shard is not None and shards > 1:
+                    await per_shards(url, suite, check, shards, rounds)
     finally:
         await conn.close()
+
+
+async def per_shards(
+    url: str, suite: AuditSuite, check: AuditCheck, shards: int, rounds: int
+) -> None:
+    table, column = SHARD_KEYS[check.shard or ""]
+    lowest, highest = (await fetch(url, f"SELECT min({column}), max({column}) FROM {table}"))[0]
+    queries = [
+        bind(check, Scope(), keys).format(batch=suite.table)
+        for keys in shard_ranges(lowest, highest, shards)
+    ]
+    conns = [await asyncpg.connect(url, server_settings=SESSION) for _ in queries]
+    try:
+        times = []
+        for _ in range(rounds):
+            t = time.perf_counter()
+            found = await asyncio.gather(*(c.fetch(q) for c, q in zip(conns, queries, strict=True)))
+            times.append(time.perf_counter() - t)
+        print(
+            f"    query {suite.name} {check.rule} in {len(queries)} shards at once: "
+            f"{statistics.median(times):.2f} s, {sum(map(len, found)):,} rows "
+            f"(load {os.getloadavg()[0]:.1f})",
+            flush=True,
+        )
+    finally:
+        for c in conns:
+            await c.close()
 
 
 async def load(url: str, petitions: int) -> str:
@@ -237,16 +291,34 @@ def main() -> None:
     parser.add_argument(
         "--url", help="measure this database, already loaded by an earlier run (no seed, no load)"
     )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="keep the scratch server's data here (default: a temporary directory, removed "
+        "at the end); a later run with the same directory measures it without loading again",
+    )
+    parser.add_argument(
+        "--load-only", action="store_true", help="load (with --data-dir), measure nothing"
+    )
     args = parser.parse_args()
     if args.url:
         migrate.upgrade(args.url)
         measure_all(args.url, args)
         return
+    if args.data_dir is not None:
+        bench_on(args.data_dir, args)
+        return
     with tempfile.TemporaryDirectory(prefix="gongzhi-bench-audit-million-") as tmp:
-        server = embedded.start_server(Path(tmp) / "pg")
-        asyncio.run(embedded.ensure_database(server, "bench"))
-        url = embedded.with_database(server, "bench")
-        migrate.upgrade(url)
+        bench_on(Path(tmp), args)
+
+
+def bench_on(data_dir: Path, args: argparse.Namespace) -> None:
+    server = embedded.start_server(data_dir / "pg")
+    asyncio.run(embedded.ensure_database(server, "bench"))
+    url = embedded.with_database(server, "bench")
+    migrate.upgrade(url)
+    loaded = data_dir / "loaded"
+    if not loaded.exists():
         env = {**os.environ, "DATABASE_URL": url}
         t = time.perf_counter()
         subprocess.run(
@@ -257,6 +329,8 @@ def main() -> None:
         )
         print(f"seed --demo --scale {args.scale}: {time.perf_counter() - t:.1f} s", flush=True)
         print(asyncio.run(load(url, args.petitions)), flush=True)
+        loaded.write_text(f"{args.petitions} petitions, scale {args.scale}\n")
+    if not args.load_only:
         measure_all(url, args)
 
 

@@ -191,6 +191,16 @@ async def findings_of(
     )
 
 
+async def brief_findings_of(conn: asyncpg.Connection, run_id: uuid.UUID) -> list[asyncpg.Record]:
+    """A run's findings as the CLI prints them (no follow-up status: one function call
+    per finding that the CLI does not show)."""
+    return await conn.fetch(
+        """SELECT f.id, f.suite, f.rule, f.target_type, f.target_id, f.message
+             FROM audit_finding f WHERE f.run_id = $1 ORDER BY f.suite, f.rule, f.id""",
+        run_id,
+    )
+
+
 # Findings of two runs matched on their fingerprints: new (only in the later run),
 # resolved (only in the earlier), persisting (in both; the later run's row).
 COMPARE = f"""

@@ -4,6 +4,11 @@ against PostgreSQL, then the run stored in one transaction (db/audit_runs.py).
 Shared by ``gongzhi audit run`` and the ``runAudit`` mutation. Great Expectations is
 imported only in the workers (seconds of import, and it holds the GIL): the workers are
 started from a forkserver that preloads it, as the intake's are (validation/gx_pool.py).
+
+The suites of a run go to the workers at once (``GONGZHI_AUDIT_WORKERS``, default 2: the
+cheap suites run while the petitions suite does), and a sharded check runs as
+``GONGZHI_AUDIT_SHARDS`` concurrent queries (default: the machine's cores). Each suite
+reads its own snapshot, as when they ran one after another.
 """
 
 from __future__ import annotations
@@ -45,19 +50,53 @@ class ScopeError(ValueError):
     """The request names an area that does not exist (or the principal cannot see)."""
 
 
+DEFAULT_WORKERS = 2
+
+
+def default_shards() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def settings() -> tuple[int, int]:
+    """(workers, shards) from ``GONGZHI_AUDIT_WORKERS`` and ``GONGZHI_AUDIT_SHARDS``;
+    ValueError names a bad one."""
+    return (
+        _setting("GONGZHI_AUDIT_WORKERS", DEFAULT_WORKERS),
+        _setting("GONGZHI_AUDIT_SHARDS", default_shards()),
+    )
+
+
+def _setting(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, not {value}")
+    return value
+
+
 class AuditPool:
     """Worker processes running audit suites; started on first use."""
 
-    def __init__(self, workers: int = 1) -> None:
+    def __init__(self, workers: int = DEFAULT_WORKERS, shards: int = 1) -> None:
         self.workers = workers
+        self.shards = shards
         self._executor: ProcessPoolExecutor | None = None
+        self._started = False
         self._lock = threading.Lock()
+        self._starting = threading.Lock()
 
     def _start(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._executor is None:
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["great_expectations", "validation.audit_worker"])
+                context.set_forkserver_preload(
+                    ["validation.audit_preload", "validation.audit_worker"]
+                )
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.workers,
                     mp_context=context,
@@ -67,8 +106,22 @@ class AuditPool:
             return self._executor
 
     async def ready(self) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._start(), audit_worker.ping)
+        """Start every worker, in a thread: submitting to a pool whose forkserver is not
+        up waits for it to import Great Expectations (seconds), which must not stall the
+        caller's event loop."""
+        if not self._started:
+            await asyncio.to_thread(self._start_workers)
+
+    def _start_workers(self) -> None:
+        with self._starting:  # concurrent callers wait for the first one's workers
+            if self._started:
+                return
+            executor = self._start()
+            # one submission per worker at once: the executor starts a process for each
+            # submission that finds none idle
+            for future in [executor.submit(audit_worker.ping) for _ in range(self.workers)]:
+                future.result()
+            self._started = True
 
     async def run_suite(
         self, url: str, suite: AuditSuite, scope: Scope
@@ -76,8 +129,15 @@ class AuditPool:
         loop = asyncio.get_running_loop()
         period = scope.period.isoformat() if scope.period else None
         try:
+            await self.ready()
             return await loop.run_in_executor(
-                self._start(), audit_worker.run_suite, url, str(suite.path), scope.path, period
+                self._start(),
+                audit_worker.run_suite,
+                url,
+                str(suite.path),
+                scope.path,
+                period,
+                self.shards,
             )
         except BrokenProcessPool:
             log.error("audit worker died; restarting the pool")
@@ -87,6 +147,7 @@ class AuditPool:
     def close(self) -> None:
         with self._lock:
             executor, self._executor = self._executor, None
+            self._started = False
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
 
@@ -97,7 +158,8 @@ _pool: AuditPool | None = None
 def get_pool() -> AuditPool:
     global _pool
     if _pool is None:
-        _pool = AuditPool(workers=int(os.environ.get("GONGZHI_AUDIT_WORKERS", "1")))
+        workers, shards = settings()
+        _pool = AuditPool(workers=workers, shards=shards)
         atexit.register(_pool.close)
     return _pool
 
@@ -141,8 +203,16 @@ async def run_audit(
     checks: list[db.CheckRow] = []
     findings: list[db.FindingRow] = []
     docs: dict[str, str] = {}
-    for suite in suites:
+
+    async def one(suite: AuditSuite) -> audit_worker.SuiteOutcome:
         outcome = await pool.run_suite(url, suite, scope)
+        if progress is not None:
+            progress(suite.name, len(suite.checks))
+        return outcome
+
+    # every suite submitted at once: the pool's workers take them in this order
+    outcomes = await asyncio.gather(*(one(suite) for suite in suites))
+    for suite, outcome in zip(suites, outcomes, strict=True):
         docs[suite.name] = outcome.html
         for check, result in zip(suite.checks, outcome.checks, strict=True):
             checks.append(
@@ -160,8 +230,6 @@ async def run_audit(
                 )
             )
             findings.extend(_findings(suite.name, check, result.rows))
-        if progress is not None:
-            progress(suite.name, len(suite.checks))
     run = db.RunRow(
         id=uuid.uuid4(),
         suites={s.name: s.version for s in suites},

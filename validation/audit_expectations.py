@@ -6,12 +6,20 @@ scan a million-row table twice. ``expect_no_audit_findings`` runs its query once
 the database, and reports every row it returned (only failing rows: the query's WHERE
 says what fails). Importing this module imports Great Expectations and registers both
 the metric and the expectation.
+
+A sharded check (validation/audit_suite.py) comes with ``audit_shards``: the same query
+over disjoint ranges of its key that together cover every key. The metric then runs the
+shards instead, concurrently, each on its own connection from the data source's engine
+(PostgreSQL runs one query on one core; a window function is never parallelised), and
+returns their rows in shard order.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
+from great_expectations.compatibility.sqlalchemy import sqlalchemy as sa
 from great_expectations.core.metric_domain_types import MetricDomainTypes
 from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 from great_expectations.expectations.expectation import BatchExpectation
@@ -30,7 +38,7 @@ class AuditQueryFailingRows(QueryTable):
     """Every row the audit query returns (no 200-row cap)."""
 
     metric_name = METRIC
-    value_keys = ("audit_query",)
+    value_keys = ("audit_query", "audit_shards")
     query_param_name: ClassVar[str] = "audit_query"
 
     @metric_value(engine=SqlAlchemyExecutionEngine)
@@ -45,24 +53,43 @@ class AuditQueryFailingRows(QueryTable):
         batch_selectable, _, _ = execution_engine.get_compute_domain(
             metric_domain_kwargs, domain_type=MetricDomainTypes.TABLE
         )
-        query = cls._get_query_from_metric_value_kwargs(metric_value_kwargs)
-        substituted = cls._get_substituted_batch_subquery_from_query_and_batch_selectable(
-            query=query, batch_selectable=batch_selectable, execution_engine=execution_engine
-        )
-        return cls._get_sqlalchemy_records_from_substituted_batch_subquery(
-            substituted_batch_subquery=substituted,
-            execution_engine=execution_engine,
-            fetch_all=True,
-        )
+        shards = list(metric_value_kwargs.get("audit_shards") or ())
+        if not shards:
+            query = cls._get_query_from_metric_value_kwargs(metric_value_kwargs)
+            substituted = cls._get_substituted_batch_subquery_from_query_and_batch_selectable(
+                query=query, batch_selectable=batch_selectable, execution_engine=execution_engine
+            )
+            return cls._get_sqlalchemy_records_from_substituted_batch_subquery(
+                substituted_batch_subquery=substituted,
+                execution_engine=execution_engine,
+                fetch_all=True,
+            )
+        queries = [
+            cls._get_substituted_batch_subquery_from_query_and_batch_selectable(
+                query=shard, batch_selectable=batch_selectable, execution_engine=execution_engine
+            )
+            for shard in shards
+        ]
+        engine = execution_engine.engine
+
+        def fetch(query: str) -> list[dict]:
+            # psycopg releases the GIL while PostgreSQL works: the shards overlap
+            with engine.connect() as connection:
+                return [row._asdict() for row in connection.execute(sa.text(query)).fetchall()]
+
+        with ThreadPoolExecutor(max_workers=len(queries)) as threads:
+            return [row for rows in threads.map(fetch, queries) for row in rows]
 
 
 class ExpectNoAuditFindings(BatchExpectation):
     """The audit query (SQL over the batch's table, ``{batch}``) returns no row."""
 
     audit_query: str
+    # the same query over ranges of its shard key, run instead of it when given
+    audit_shards: tuple[str, ...] = ()
 
     metric_dependencies: ClassVar[tuple[str, ...]] = (METRIC,)
-    success_keys: ClassVar[tuple[str, ...]] = ("audit_query",)
+    success_keys: ClassVar[tuple[str, ...]] = ("audit_query", "audit_shards")
     domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
 
     def _validate(

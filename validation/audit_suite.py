@@ -5,6 +5,12 @@ An audit suite names the table its checks run against (Great Expectations' batch
 lists checks: a rule id, a severity, what the rule says, the type of row a failure names,
 a message template and ONE SQL query returning only the failing rows. ``bind`` turns a
 check's query into the text Great Expectations runs for one audit's scope and months.
+
+A check may be sharded (``shard: petition``): its query reads only the key values
+between ``:shard_from`` and ``:shard_to`` (inclusive bigints), and every failing row's
+verdict depends only on rows with the same key (a petition's events). Run once per range
+of ``shard_ranges``, which together cover every bigint, its shards return exactly the
+rows of the whole query, in shards that run concurrently on separate connections.
 """
 
 from __future__ import annotations
@@ -27,9 +33,14 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 # ":name" placeholders, but not the second colon of a "::type" cast
 _PLACEHOLDER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)\b")
 _SCOPE = re.compile(r"^([0-9]+(\.[0-9]+)*)?$")
+SHARD_PLACEHOLDERS = ("shard_from", "shard_to")
+# What a check may be sharded by: the key's table and column (the key is a bigint id).
+SHARD_KEYS = {"petition": ("petition", "id")}
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
+EVERY_KEY = (BIGINT_MIN, BIGINT_MAX)
 # what every query's rows carry besides the message's values
 REQUIRED_COLUMNS = ("target_id", "area_path", "period")
-RUN_PLACEHOLDERS = ("scope", "period_from", "period_to", "period_given")
+RUN_PLACEHOLDERS = ("scope", "period_from", "period_to", "period_given", *SHARD_PLACEHOLDERS)
 TARGETS = ("resident", "household", "area", "monthly_report", "petition")
 # Months audited when none is given.
 ALL_MONTHS = (dt.date(1900, 1, 1), dt.date(2999, 12, 1))
@@ -44,6 +55,7 @@ class AuditCheck:
     message: str
     sql: str
     params: Mapping[str, float | int]
+    shard: str | None = None  # a key of SHARD_KEYS: the query reads :shard_from..:shard_to
 
 
 @dataclass(frozen=True)
@@ -126,6 +138,16 @@ def _parse(doc: Any, version: str, path: Path) -> AuditSuite:
             if key in RUN_PLACEHOLDERS or not isinstance(value, int | float):
                 raise SuiteError(f"{rule}: parameter {key} must be a number, not a run's own")
         sql = str(entry["sql"]).strip().rstrip(";")
+        shard = entry.get("shard")
+        if shard is not None and shard not in SHARD_KEYS:
+            raise SuiteError(f"{rule}: shard is one of {', '.join(SHARD_KEYS)}")
+        named = set(_PLACEHOLDER.findall(sql))
+        for placeholder in SHARD_PLACEHOLDERS:
+            if (placeholder in named) != (shard is not None):
+                raise SuiteError(
+                    f"{rule}: a sharded check (shard: KEY) reads :shard_from and :shard_to, "
+                    "and only a sharded check does"
+                )
         check = AuditCheck(
             rule=rule,
             severity=severity,
@@ -134,6 +156,7 @@ def _parse(doc: Any, version: str, path: Path) -> AuditSuite:
             message=" ".join(str(entry["message"]).split()),
             sql=sql,
             params=params,
+            shard=shard,
         )
         if "{batch}" not in sql:
             raise SuiteError(f"{rule}: the query must read {{batch}} (the suite's table)")
@@ -155,16 +178,21 @@ def _literal(value: Any) -> str:
     raise TypeError(value)
 
 
-def bind(check: AuditCheck, scope: Scope) -> str:
+def bind(check: AuditCheck, scope: Scope, keys: tuple[int, int] = EVERY_KEY) -> str:
     """The check's query for one audit, as Great Expectations takes it: placeholders as
     literals (checked values only: a path matching its pattern, dates, numbers), SQL's own
-    braces doubled so that ``str.format(batch=...)`` leaves them alone."""
+    braces doubled so that ``str.format(batch=...)`` leaves them alone. ``keys``: the
+    shard's key values (a sharded check; every value by default)."""
     period_from, period_to = (scope.period, scope.period) if scope.period else ALL_MONTHS
     values: dict[str, str] = {
         "scope": f"'{scope.path}'::ltree",
         "period_from": _literal(period_from),
         "period_to": _literal(period_to),
         "period_given": _literal(scope.period is not None),
+        # quoted: -9223372036854775808 unquoted is a numeric, and a numeric bound would
+        # keep PostgreSQL off the bigint index
+        "shard_from": f"'{int(keys[0])}'::bigint",
+        "shard_to": f"'{int(keys[1])}'::bigint",
         **{k: _literal(v) for k, v in check.params.items()},
     }
 
@@ -181,6 +209,19 @@ def bind(check: AuditCheck, scope: Scope) -> str:
     # reads the same either way (PostgreSQL 16+ needs no alias on a subquery, and it
     # flattens both).
     return sql.replace("{{batch}}", "(SELECT * FROM {batch})")
+
+
+def shard_ranges(lowest: int | None, highest: int | None, shards: int) -> list[tuple[int, int]]:
+    """``shards`` inclusive ranges splitting the keys ``lowest..highest`` evenly, the first
+    starting at the smallest bigint and the last ending at the largest, so that together
+    they cover every key (rows added after the bounds were read included)."""
+    if lowest is None or highest is None or shards <= 1 or highest <= lowest:
+        return [EVERY_KEY]
+    shards = min(shards, highest - lowest + 1)
+    cuts = [lowest + (highest - lowest + 1) * n // shards for n in range(1, shards)]
+    starts = [BIGINT_MIN, *cuts]
+    ends = [cut - 1 for cut in cuts] + [BIGINT_MAX]
+    return list(zip(starts, ends, strict=True))
 
 
 def fingerprint(suite: str, rule: str, target: str, target_id: str, period: Any) -> str:

@@ -54,7 +54,10 @@ def run(
     """Run the audit suites; store the run with its findings and Data Docs.
 
     Exit status: 0 no finding; 1 some finding; 2 bad arguments (unknown suite or area,
-    bad month); 3 the audit failed (database unreachable, a broken check).
+    bad month, a bad setting); 3 the audit failed (database unreachable, a broken check).
+
+    Suites run at once in GONGZHI_AUDIT_WORKERS worker processes (default 2); the sharded
+    checks (P1, P2) as GONGZHI_AUDIT_SHARDS concurrent queries (default: the cores).
     """
     if period is not None and not _MONTH.match(period):
         typer.echo(f"gongzhi audit run: --period {period!r} is not a month YYYY-MM", err=True)
@@ -75,6 +78,11 @@ def run(
         source="cli",
     )
     total = sum(len(s.checks) for s in suites)
+    try:
+        audit.get_pool()
+    except ValueError as exc:  # GONGZHI_AUDIT_WORKERS or GONGZHI_AUDIT_SHARDS
+        typer.echo(f"gongzhi audit run: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
     try:
         summary = asyncio.run(_run(request, total, data_dir))
     except audit.ScopeError as exc:
@@ -130,7 +138,16 @@ async def _summary(conn: asyncpg.Connection, run_id: uuid.UUID) -> dict[str, Any
     run = await db.run_by_id(conn, run_id)
     assert run is not None
     checks = await db.checks_of(conn, run_id)
-    findings = await db.findings_of(conn, run_id)
+    by_check: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for f in await db.brief_findings_of(conn, run_id):
+        by_check.setdefault((f["suite"], f["rule"]), []).append(
+            {
+                "id": f["id"],
+                "target_type": f["target_type"],
+                "target_id": f["target_id"],
+                "message": f["message"],
+            }
+        )
     return {
         "run_id": str(run_id),
         "suites": run["suites"],
@@ -148,16 +165,7 @@ async def _summary(conn: asyncpg.Connection, run_id: uuid.UUID) -> dict[str, Any
                 "status": c["status"],
                 "failing": c["failing"],
                 "error": c["error"],
-                "findings": [
-                    {
-                        "id": f["id"],
-                        "target_type": f["target_type"],
-                        "target_id": f["target_id"],
-                        "message": f["message"],
-                    }
-                    for f in findings
-                    if f["suite"] == c["suite"] and f["rule"] == c["rule"]
-                ],
+                "findings": by_check.get((c["suite"], c["rule"]), []),
             }
             for c in checks
         ],
