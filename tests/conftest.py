@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import psutil
 import pytest
 
 from db import embedded, migrate
@@ -41,7 +43,7 @@ def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = (
         tmp_path_factory.mktemp("pgdata")
         if in_memory is None
-        else Path(tempfile.mkdtemp(prefix="gongzhi-test-pg-", dir=in_memory))
+        else Path(tempfile.mkdtemp(prefix=MEMORY_PREFIX, dir=in_memory))
     )
     url = embedded.start_server(data_dir / "data")
     _run(_admin(url, *THROWAWAY_SERVER, "SELECT pg_reload_conf()"))
@@ -62,6 +64,7 @@ THROWAWAY_SERVER = (
     "ALTER SYSTEM SET max_wal_size = '256MB'",
 )
 MEMORY_FS = Path("/dev/shm")
+MEMORY_PREFIX = "gongzhi-test-pg-"
 MEMORY_NEEDED = 2 * 1024**3
 
 
@@ -70,11 +73,26 @@ def _memory_dir() -> Path | None:
     clones a database (hundreds of files), which takes ~1 s on a virtual disk and ~0.05 s in
     memory. None (a directory under pytest's basetemp) otherwise."""
     try:
+        _forget_stale_servers()
         if shutil.disk_usage(MEMORY_FS).free >= MEMORY_NEEDED and os.access(MEMORY_FS, os.W_OK):
             return MEMORY_FS
     except OSError:
         pass
     return None
+
+
+def _forget_stale_servers() -> None:
+    """Remove data left in memory by a killed run: no server running on it for an hour."""
+    for left in MEMORY_FS.glob(f"{MEMORY_PREFIX}*"):
+        if not _server_running(left / "data") and time.time() - left.stat().st_mtime > 3600:
+            shutil.rmtree(left, ignore_errors=True)
+
+
+def _server_running(data_dir: Path) -> bool:
+    try:
+        return psutil.pid_exists(int((data_dir / "postmaster.pid").read_text().split()[0]))
+    except (OSError, ValueError, IndexError):
+        return False
 
 
 def _run(coro):  # type: ignore[no-untyped-def]
