@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from db.seed.demo import DEFAULT_SEED, seed_demo
-
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "api.md"
 QUERIES = re.findall(r"```graphql\n(.*?)```", PAGE.read_text(encoding="utf-8"), re.S)
 
@@ -17,12 +15,8 @@ def test_the_page_has_examples() -> None:
     assert len(QUERIES) >= 6
 
 
-@pytest.fixture
-async def demo(database_url: str) -> None:
-    await seed_demo(database_url, scale=0.01, seed=DEFAULT_SEED, replace=False)
-
-
+@pytest.mark.demo("0.01")  # a copy of the demo county (tests/conftest.py)
 @pytest.mark.parametrize("query", QUERIES, ids=[f"example{i}" for i in range(len(QUERIES))])
-async def test_example_runs(gql, demo, query: str) -> None:  # type: ignore[no-untyped-def]
+async def test_example_runs(gql, seeded, query: str) -> None:  # type: ignore[no-untyped-def]
     data = await gql(query)  # fails on any error; compares both read paths
     assert data

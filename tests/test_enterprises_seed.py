@@ -10,11 +10,8 @@ from db.enterprises_writes import allocate
 SCALE = "0.02"
 
 
-@pytest.fixture
-def seeded(cli):  # type: ignore[no-untyped-def]
-    result = cli("seed", "--demo", "--scale", SCALE)
-    assert result.exit_code == 0, result.stderr
-    return result
+# each test gets a copy of one `seed --demo --scale SCALE` run; `seeded` is its output
+pytestmark = pytest.mark.demo(SCALE)
 
 
 async def test_demo_enterprises_hold_every_identity(seeded, db: asyncpg.Connection) -> None:

@@ -9,11 +9,8 @@ import pytest
 SCALE = "0.01"
 
 
-@pytest.fixture
-def seeded(cli):  # type: ignore[no-untyped-def]
-    result = cli("seed", "--demo", "--scale", SCALE)
-    assert result.exit_code == 0, result.stderr
-    return result
+# each test gets a copy of one `seed --demo --scale SCALE` run; `seeded` is its output
+pytestmark = pytest.mark.demo(SCALE)
 
 
 async def test_volume_and_spread(seeded, db: asyncpg.Connection) -> None:

@@ -24,13 +24,12 @@ def years_before_as_of(years: int) -> dt.date:
     return AS_OF.replace(year=AS_OF.year - years)
 
 
-@pytest.fixture
-def seeded(cli):  # type: ignore[no-untyped-def]
-    result = cli("seed", "--demo", "--scale", SCALE)
-    assert result.exit_code == 0, result.stderr
-    return result
+# Tests marked demo(SCALE) read a copy of one `seed --demo --scale SCALE` run (`seeded` is
+# its output; tests/conftest.py); the tests below it run the command themselves.
+seeded_copy = pytest.mark.demo(SCALE)
 
 
+@seeded_copy
 async def test_places_households_and_counts(seeded, db: asyncpg.Connection) -> None:
     levels = dict(await db.fetch("SELECT level::text, count(*) FROM area GROUP BY level"))
     assert levels["province"] == levels["city"] == levels["county"] == 1
@@ -76,6 +75,7 @@ async def test_places_households_and_counts(seeded, db: asyncpg.Connection) -> N
     assert 20 <= per_building <= 60
 
 
+@seeded_copy
 async def test_residents_are_consistent(seeded, db: asyncpg.Connection) -> None:
     assert (
         await db.fetchval(
@@ -144,6 +144,7 @@ async def test_residents_are_consistent(seeded, db: asyncpg.Connection) -> None:
     assert 0.72 <= mobiles / total <= 0.92
 
 
+@seeded_copy
 async def test_residence_tags_and_roles(seeded, db: asyncpg.Connection) -> None:
     rates = await db.fetchrow(
         f"""
