@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -136,18 +136,19 @@ SELECT l.sub, l.pos, l.area_id, l.area_name, l.area_level,
 """
 
 
-@dataclass(frozen=True)
+@dataclass
 class CheckInput:
-    """What the SQL checks read of one row; None where the value is missing or invalid."""
+    """What the SQL checks read, a list per column with one item per row: the row's
+    submission and position, and its values (None where missing or invalid)."""
 
-    sub: int
-    pos: int
-    area_code: str | None
-    period: dt.date | None
-    households: int | None
-    residents: int | None
-    open_start: int | None
-    received: int | None
+    sub: list[int] = field(default_factory=list)
+    pos: list[int] = field(default_factory=list)
+    area_code: list[str | None] = field(default_factory=list)
+    period: list[dt.date | None] = field(default_factory=list)
+    households: list[int | None] = field(default_factory=list)
+    residents: list[int | None] = field(default_factory=list)
+    open_start: list[int | None] = field(default_factory=list)
+    received: list[int | None] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -182,21 +183,21 @@ async def lock(conn: asyncpg.Connection) -> None:
 
 
 async def check_rows(
-    conn: asyncpg.Connection, rows: Sequence[CheckInput], thresholds: Thresholds
+    conn: asyncpg.Connection, rows: CheckInput, thresholds: Thresholds
 ) -> dict[tuple[int, int], asyncpg.Record]:
     """The facts and flags of every row, by (submission, position)."""
-    if not rows:
+    if not rows.pos:
         return {}
     records = await conn.fetch(
         CHECK_ROWS,
-        [r.sub for r in rows],
-        [r.pos for r in rows],
-        [r.area_code for r in rows],
-        [r.period for r in rows],
-        [r.households for r in rows],
-        [r.residents for r in rows],
-        [r.open_start for r in rows],
-        [r.received for r in rows],
+        rows.sub,
+        rows.pos,
+        rows.area_code,
+        rows.period,
+        rows.households,
+        rows.residents,
+        rows.open_start,
+        rows.received,
         thresholds.max_change,
         thresholds.max_difference,
         thresholds.max_modified_z,
@@ -250,6 +251,7 @@ class ReportWrite:
     run_id: uuid.UUID
     source_row: int
     area_id: int
+    area_path: str
     period: dt.date
     version: int
     figures: tuple[int | Decimal, ...]  # in FIGURES order
@@ -310,13 +312,15 @@ SELECT r.id, r.suite, r.suite_version, r.submitted_by, r.source::intake_source, 
             accepted, rejected, warnings, stored, started_at, finished_at)
 """
 
+# The writer gives the village's path; the foreign key (area_id, area_path, area_level)
+# checks it is the area's and that the area is a village (migration 0012).
 INSERT_REPORTS = f"""
-INSERT INTO monthly_report (run_id, source_row, area_id, period, version, submitted_by,
-                            {", ".join(FIGURES)})
-SELECT * FROM unnest($1::uuid[], $2::int[], $3::bigint[], $4::date[], $5::int[], $6::text[],
-                     {
+INSERT INTO monthly_report (run_id, source_row, area_id, area_path, period, version,
+                            submitted_by, {", ".join(FIGURES)})
+SELECT * FROM unnest($1::uuid[], $2::int[], $3::bigint[], $4::text[]::ltree[], $5::date[],
+                     $6::int[], $7::text[], {
     ", ".join(
-        f"${i + 7}::{'numeric' if f in DECIMAL_FIGURES else 'int'}[]" for i, f in enumerate(FIGURES)
+        f"${i + 8}::{'numeric' if f in DECIMAL_FIGURES else 'int'}[]" for i, f in enumerate(FIGURES)
     )
 })
 """
@@ -371,6 +375,7 @@ async def store(
             [r.run_id for r in reports],
             [r.source_row for r in reports],
             [r.area_id for r in reports],
+            [r.area_path for r in reports],
             [r.period for r in reports],
             [r.version for r in reports],
             [r.submitted_by for r in reports],

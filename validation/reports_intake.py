@@ -155,17 +155,16 @@ class Intake:
                 await db.act_as(conn, db.CHECKER)
             if any(not subs[k].options.dry_run for k in ks):
                 await db.lock(conn)
-            inputs = [
-                self.parser.check_input(j, i, subs[k].rows)
-                for j, k in enumerate(ks)
-                for i in range(len(subs[k].rows))
-            ]
+            inputs = db.CheckInput()
+            for j, k in enumerate(ks):
+                subs[k].parsed = self.parser.parse(subs[k].rows)
+                self.parser.add_check_input(inputs, j, subs[k].parsed)
             facts = await db.check_rows(conn, inputs, self.thresholds)
             by_sub: list[dict[int, Any]] = [{} for _ in ks]
             for (j, pos), fact in facts.items():
                 by_sub[j][pos] = fact
             for k in ks:
-                subs[k].figures = self.parser.all_figures(subs[k].rows)
+                subs[k].figures = self.parser.all_figures(subs[k].parsed)
             per_sub = await asyncio.shield(gx)
             taken: dict[tuple[int, dt.date], int] = {}
             groups: dict[Any, list[int]] = {}
@@ -231,7 +230,7 @@ class Intake:
         for v in verdicts:
             if not v.accepted or v.area_id is None:
                 continue
-            key = (v.area_id, self.parser.value("period", v.period))
+            key = (v.area_id, s.parsed["period"][v.index])
             if key in taken and not s.options.revise:
                 v.findings.append(self.judge.taken_meanwhile(v))
         for v in verdicts:
@@ -245,7 +244,7 @@ class Intake:
             return result
         if stored:
             for v in result.accepted:
-                period = self.parser.value("period", v.period)
+                period = s.parsed["period"][v.index]
                 key = (v.area_id, period)
                 stored_version = facts[v.index]["stored_version"] or 0
                 v.version = max(stored_version, taken.get(key, 0)) + 1
@@ -255,9 +254,10 @@ class Intake:
                         s.run_id,
                         v.row,
                         v.area_id,  # type: ignore[arg-type]
+                        v.area_path,  # type: ignore[arg-type]
                         period,
                         v.version,
-                        s.figures[v.index] or self.parser.figures(s.rows, v.index),
+                        s.figures[v.index],  # type: ignore[arg-type]
                         s.rows.columns["submitted_by"][v.index] or "",
                     )
                 )
