@@ -163,8 +163,13 @@ class Intake:
             by_sub: list[dict[int, Any]] = [{} for _ in ks]
             for (j, pos), fact in facts.items():
                 by_sub[j][pos] = fact
-            for k in ks:
+            staged = []
+            for j, k in enumerate(ks):
                 subs[k].figures = self.parser.all_figures(subs[k].parsed)
+                if not subs[k].options.dry_run:
+                    staged.extend(self._candidates(k, subs[k], by_sub[j]))
+            if staged:
+                await db.stage(conn, staged)
             per_sub = await asyncio.shield(gx)
             taken: dict[tuple[int, dt.date], int] = {}
             groups: dict[Any, list[int]] = {}
@@ -188,6 +193,22 @@ class Intake:
                             f"not allowed to store these reports: {exc}"
                         )
 
+    @staticmethod
+    def _candidates(k: int, s: Submission, facts: dict[int, Any]) -> list[db.StagedReport]:
+        """The rows of submission ``k`` that may be stored, whatever Great Expectations
+        says of them: valid figures and month, a village, a submitter."""
+        periods, by = s.parsed["period"], s.parsed["submitted_by"]
+        return [
+            db.StagedReport(
+                k, i, fact["area_id"], fact["area_path"], periods[i], by[i], s.figures[i]
+            )
+            for i, fact in facts.items()
+            if s.figures[i] is not None
+            and fact["area_level"] == "village"
+            and periods[i] is not None
+            and by[i] is not None
+        ]
+
     async def _write(
         self,
         conn: asyncpg.Connection,
@@ -203,7 +224,7 @@ class Intake:
         done = {}
         for k, s, gx_findings, facts in items:
             verdicts = self.judge.verdicts(s.rows, gx_findings, facts, revise=s.options.revise)
-            done[k] = self._settle(s, verdicts, facts, claimed, plan)
+            done[k] = self._settle(k, s, verdicts, facts, claimed, plan)
         if plan.runs:
             async with conn.transaction():
                 if principal is not None:
@@ -220,6 +241,7 @@ class Intake:
 
     def _settle(
         self,
+        k: int,
         s: Submission,
         verdicts: list[RowVerdict],
         facts: dict[int, Any],
@@ -249,18 +271,7 @@ class Intake:
                 stored_version = facts[v.index]["stored_version"] or 0
                 v.version = max(stored_version, taken.get(key, 0)) + 1
                 taken[key] = v.version
-                plan.reports.append(
-                    db.ReportWrite(
-                        s.run_id,
-                        v.row,
-                        v.area_id,  # type: ignore[arg-type]
-                        v.area_path,  # type: ignore[arg-type]
-                        period,
-                        v.version,
-                        s.figures[v.index],  # type: ignore[arg-type]
-                        s.rows.columns["submitted_by"][v.index] or "",
-                    )
-                )
+                plan.reports.append(db.ReportWrite(s.run_id, v.row, k, v.index, v.version))
         plan.add_run(s, result, self.suite)
         if s.resolves is not None:
             plan.resolved.append(
