@@ -8,7 +8,13 @@ temporary directory):
    transaction), and the same file through the CLI in a fresh process (which also
    starts its worker: importing Great Expectations is most of that);
 2. 100 concurrent single-report GraphQL submissions over HTTP (the Starlette app in
-   process), coalesced into a few Great Expectations runs and transactions.
+   process, the client too), coalesced into a few Great Expectations runs and
+   transactions: a burst of 100 at once, round after round, and 100 clients submitting
+   one report after another for some seconds (batches then form while Great
+   Expectations runs); then the burst straight into the intake, without GraphQL.
+
+Every submitted report is valid and must be stored (a month after the current one
+would be rejected by E2, so every month is a past one).
 
 Not part of the test run. Figures go to docs/performance.md ("Statistics intake").
 """
@@ -18,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import atexit
+import contextlib
 import os
 import random
 import shutil
@@ -27,6 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +159,15 @@ def measure_cli(url: str, path: Path) -> float:
 MUTATION = """mutation($input: SubmitMonthlyReportsInput!) { submitMonthlyReports(input: $input) {
   ... on ReportSubmission { stored accepted { row } rejected { row errors { rule } } } } }"""
 
+# Months of the GraphQL and intake measurements: past months (a month after the current
+# one is rejected by E2), none of them the file rounds' (1950 on) or another's.
+WARM_UP_YEAR, BURST_YEAR, INTAKE_YEAR, SUSTAINED_YEAR = 2005, 2010, 2013, 1970
+
+
+def _month(year: int, n: int) -> str:
+    """The n-th month (0-based) from January of ``year``."""
+    return f"{year + n // 12}-{n % 12 + 1:02d}"
+
 
 SECRET = "bench-intake-secret-" + "x" * 32
 
@@ -172,6 +189,69 @@ def _headers(code: str | None) -> dict[str, str]:
 async def measure_graphql(url: str, n: int, rounds: int, per_village: bool) -> dict[str, Any]:
     """``per_village``: each submission from its own village's worker (one transaction per
     principal, as row-level security needs); else all from one admin."""
+
+    codes = village_codes()
+    headers = {code: _headers(code if per_village else None) for code in codes[:n]}
+    coalescer = intake.get_intake().coalescer
+    rates, batches = [], []
+    async with _graphql_client(url) as submit:
+        warm_up = _month(WARM_UP_YEAR + per_village, 0)
+        await asyncio.gather(*(submit(codes[i], warm_up, headers[codes[i]]) for i in range(10)))
+        for r in range(rounds):
+            period = _month(BURST_YEAR + per_village, r)
+            before = coalescer.batches
+            t0 = time.perf_counter()
+            await asyncio.gather(*(submit(codes[i], period, headers[codes[i]]) for i in range(n)))
+            elapsed = time.perf_counter() - t0
+            rates.append(n / elapsed)
+            batches.append(coalescer.batches - before)
+    return {"rates": rates, "batches": batches}
+
+
+async def measure_graphql_sustained(url: str, clients: int, seconds: float) -> dict[str, Any]:
+    """``clients`` clients (one admin's token), each submitting one report after another
+    for ``seconds``, counted once every client has had two answers: what arrives while
+    Great Expectations runs one batch goes into the next, so batches are as large as the
+    load makes them."""
+    codes = village_codes()
+    headers = _headers(None)
+    coalescer = intake.get_intake().coalescer
+    counting = asyncio.Event()
+    stop = asyncio.Event()
+    done = [0] * clients
+    warm = asyncio.Semaphore(0)
+    async with _graphql_client(url) as submit:
+
+        async def client(i: int) -> None:
+            n = 0
+            while not stop.is_set():
+                await submit(codes[i], _month(SUSTAINED_YEAR, n), headers)
+                n += 1
+                if n == 2:
+                    warm.release()
+                if counting.is_set() and not stop.is_set():
+                    done[i] += 1
+
+        tasks = [asyncio.ensure_future(client(i)) for i in range(clients)]
+        for _ in range(clients):
+            await warm.acquire()
+        counting.set()
+        before = coalescer.batches
+        t0 = time.perf_counter()
+        await asyncio.sleep(seconds)
+        stop.set()
+        elapsed = time.perf_counter() - t0
+        batches = coalescer.batches - before
+        await asyncio.gather(*tasks)
+    total = sum(done)
+    return {"rate": total / elapsed, "reports": total, "batches": batches}
+
+
+@contextlib.asynccontextmanager
+async def _graphql_client(url: str) -> AsyncIterator[Callable[..., Awaitable[None]]]:
+    """The service (the Starlette app, in process) and a function submitting one valid
+    report for (village, month) through the mutation; it fails unless the report is
+    accepted and stored."""
     import httpx
     from asgi_lifespan import LifespanManager
 
@@ -179,41 +259,28 @@ async def measure_graphql(url: str, n: int, rounds: int, per_village: bool) -> d
     from gongzhi.settings import Settings
 
     rng = random.Random(2)
-    codes = village_codes()
-    headers = {code: _headers(code if per_village else None) for code in codes[:n]}
     app = create_app(
         Settings(database_url=url, pool_min_size=2, pool_max_size=10, jwt_secret=SECRET)
     )
-    coalescer = intake.get_intake().coalescer
-    rates, batches = [], []
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
 
-            async def one(code: str, period: str) -> None:
+            async def submit(code: str, period: str, headers: dict[str, str]) -> None:
                 values = dict(zip(COLUMNS, report(rng, code, period, bad=False), strict=True))
                 variables = {"input": {"rows": [_camel(values)]}}
                 body = (
                     await client.post(
                         "/graphql",
                         json={"query": MUTATION, "variables": variables},
-                        headers=headers[code],
+                        headers=headers,
                     )
                 ).json()
-                if "errors" in body or not body["data"]["submitMonthlyReports"]["stored"]:
-                    raise RuntimeError(body)
+                result = (body.get("data") or {}).get("submitMonthlyReports") or {}
+                if "errors" in body or not result.get("stored") or not result.get("accepted"):
+                    raise RuntimeError(f"{code} {period} not stored: {body}")
 
-            warm_up = f"{2030 + per_village}-01"
-            await asyncio.gather(*(one(codes[i], warm_up) for i in range(10)))
-            for r in range(rounds):
-                period = f"{2033 + per_village}-{r + 1:02d}"
-                before = coalescer.batches
-                t0 = time.perf_counter()
-                await asyncio.gather(*(one(codes[i], period) for i in range(n)))
-                elapsed = time.perf_counter() - t0
-                rates.append(n / elapsed)
-                batches.append(coalescer.batches - before)
-    return {"rates": rates, "batches": batches}
+            yield submit
 
 
 async def measure_intake_only(url: str, n: int, rounds: int) -> dict[str, Any]:
@@ -226,7 +293,7 @@ async def measure_intake_only(url: str, n: int, rounds: int) -> dict[str, Any]:
     rates, batches = [], []
     try:
         for r in range(rounds):
-            period = f"2032-{r + 1:02d}"
+            period = _month(INTAKE_YEAR, r)
             subs = [
                 intake.Submission(
                     parse_reports_csv(
@@ -246,9 +313,12 @@ async def measure_intake_only(url: str, n: int, rounds: int) -> dict[str, Any]:
             ]
             before = service.coalescer.batches
             t0 = time.perf_counter()
-            await asyncio.gather(*(service.submit(s) for s in subs))
+            results = await asyncio.gather(*(service.submit(s) for s in subs))
             rates.append(n / (time.perf_counter() - t0))
             batches.append(service.coalescer.batches - before)
+            refused = [r.contract_json() for r in results if r.rejected or not r.stored]
+            if refused:
+                raise RuntimeError(f"{len(refused)} submissions not stored, e.g. {refused[0]}")
     finally:
         await pool.close()
     return {"rates": rates, "batches": batches}
@@ -314,6 +384,12 @@ async def run(args: argparse.Namespace, server: str) -> None:
             f"(rounds: {', '.join(f'{r:.0f}' for r in g['rates'])}; "
             f"GX runs per round: {', '.join(map(str, g['batches']))})"
         )
+    sustained = await measure_graphql_sustained(url, args.concurrent, args.seconds)
+    print(
+        f"{args.concurrent} clients each submitting single reports through GraphQL, one after "
+        f"another, for {args.seconds:.0f} s: {sustained['rate']:.0f} reports/s "
+        f"({sustained['reports']} reports in {sustained['batches']} GX runs)"
+    )
     i = await measure_intake_only(url, args.concurrent, args.rounds)
     print(
         f"{args.concurrent} concurrent single-report submissions straight into the intake: "
@@ -332,6 +408,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--file-rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--seconds", type=float, default=5.0, help="of the sustained GraphQL measurement"
+    )
     args = parser.parse_args()
     server = os.environ.get("DATABASE_URL")
     if server:

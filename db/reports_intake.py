@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -136,18 +136,19 @@ SELECT l.sub, l.pos, l.area_id, l.area_name, l.area_level,
 """
 
 
-@dataclass(frozen=True)
+@dataclass
 class CheckInput:
-    """What the SQL checks read of one row; None where the value is missing or invalid."""
+    """What the SQL checks read, a list per column with one item per row: the row's
+    submission and position, and its values (None where missing or invalid)."""
 
-    sub: int
-    pos: int
-    area_code: str | None
-    period: dt.date | None
-    households: int | None
-    residents: int | None
-    open_start: int | None
-    received: int | None
+    sub: list[int] = field(default_factory=list)
+    pos: list[int] = field(default_factory=list)
+    area_code: list[str | None] = field(default_factory=list)
+    period: list[dt.date | None] = field(default_factory=list)
+    households: list[int | None] = field(default_factory=list)
+    residents: list[int | None] = field(default_factory=list)
+    open_start: list[int | None] = field(default_factory=list)
+    received: list[int | None] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -182,21 +183,21 @@ async def lock(conn: asyncpg.Connection) -> None:
 
 
 async def check_rows(
-    conn: asyncpg.Connection, rows: Sequence[CheckInput], thresholds: Thresholds
+    conn: asyncpg.Connection, rows: CheckInput, thresholds: Thresholds
 ) -> dict[tuple[int, int], asyncpg.Record]:
     """The facts and flags of every row, by (submission, position)."""
-    if not rows:
+    if not rows.pos:
         return {}
     records = await conn.fetch(
         CHECK_ROWS,
-        [r.sub for r in rows],
-        [r.pos for r in rows],
-        [r.area_code for r in rows],
-        [r.period for r in rows],
-        [r.households for r in rows],
-        [r.residents for r in rows],
-        [r.open_start for r in rows],
-        [r.received for r in rows],
+        rows.sub,
+        rows.pos,
+        rows.area_code,
+        rows.period,
+        rows.households,
+        rows.residents,
+        rows.open_start,
+        rows.received,
         thresholds.max_change,
         thresholds.max_difference,
         thresholds.max_modified_z,
@@ -246,14 +247,28 @@ DECIMAL_FIGURES = frozenset({"volunteer_hours", "collective_income", "dividends_
 
 
 @dataclass(frozen=True)
+class StagedReport:
+    """A row that may be stored as a report (its figures, village and month are valid),
+    copied into the transaction's stage while Great Expectations judges it."""
+
+    sub: int  # the submission's number in the batch
+    pos: int
+    area_id: int
+    area_path: str
+    period: dt.date
+    submitted_by: str
+    figures: tuple[int | Decimal, ...]  # in FIGURES order
+
+
+@dataclass(frozen=True)
 class ReportWrite:
+    """An accepted, staged row stored as version ``version`` of its run."""
+
     run_id: uuid.UUID
     source_row: int
-    area_id: int
-    period: dt.date
+    sub: int
+    pos: int
     version: int
-    figures: tuple[int | Decimal, ...]  # in FIGURES order
-    submitted_by: str
 
 
 @dataclass(frozen=True)
@@ -310,16 +325,31 @@ SELECT r.id, r.suite, r.suite_version, r.submitted_by, r.source::intake_source, 
             accepted, rejected, warnings, stored, started_at, finished_at)
 """
 
-INSERT_REPORTS = f"""
-INSERT INTO monthly_report (run_id, source_row, area_id, period, version, submitted_by,
-                            {", ".join(FIGURES)})
-SELECT * FROM unnest($1::uuid[], $2::int[], $3::bigint[], $4::date[], $5::int[], $6::text[],
-                     {
-    ", ".join(
-        f"${i + 7}::{'numeric' if f in DECIMAL_FIGURES else 'int'}[]" for i, f in enumerate(FIGURES)
-    )
-})
+# Rows that may be stored are copied here (COPY) while Great Expectations runs, so that
+# after it only the accepted ones' keys and versions travel. Per connection, emptied at
+# the end of each transaction.
+STAGE = "intake_report_stage"
+CREATE_STAGE = f"""
+CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
+    sub int, pos int, area_id bigint NOT NULL, area_path text NOT NULL, period date NOT NULL,
+    submitted_by text NOT NULL,
+    {", ".join(f"{f} {'numeric' if f in DECIMAL_FIGURES else 'int'} NOT NULL" for f in FIGURES)},
+    PRIMARY KEY (sub, pos)
+) ON COMMIT DELETE ROWS
 """
+
+# The writer gives the village's path; the foreign key (area_id, area_path, area_level)
+# checks it is the area's and that the area is a village (migration 0012).
+INSERT_REPORTS = f"""
+INSERT INTO monthly_report (run_id, source_row, area_id, area_path, period, version,
+                            submitted_by, {", ".join(FIGURES)})
+SELECT k.run_id, k.source_row, s.area_id, s.area_path::ltree, s.period, k.version,
+       s.submitted_by, {", ".join(f"s.{f}" for f in FIGURES)}
+  FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[], $5::int[])
+       AS k(run_id, source_row, sub, pos, version)
+  JOIN {STAGE} s ON s.sub = k.sub AND s.pos = k.pos
+"""
+
 
 INSERT_FINDINGS = """
 INSERT INTO report_finding (run_id, source_row, area_code, period, area_path, rule, severity,
@@ -353,6 +383,19 @@ RETURNING q.id
 """
 
 
+async def stage(conn: asyncpg.Connection, rows: Sequence[StagedReport]) -> None:
+    """Copy the rows that may be stored into this transaction's stage."""
+    await conn.execute(CREATE_STAGE)
+    if rows:
+        await conn.copy_records_to_table(
+            STAGE,
+            records=[
+                (r.sub, r.pos, r.area_id, r.area_path, r.period, r.submitted_by, *r.figures)
+                for r in rows
+            ],
+        )
+
+
 async def store(
     conn: asyncpg.Connection,
     runs: Sequence[RunWrite],
@@ -366,16 +409,9 @@ async def store(
     if runs:
         await conn.execute(INSERT_RUNS, *_columns(runs, RunWrite))
     if reports:
-        await conn.execute(
-            INSERT_REPORTS,
-            [r.run_id for r in reports],
-            [r.source_row for r in reports],
-            [r.area_id for r in reports],
-            [r.period for r in reports],
-            [r.version for r in reports],
-            [r.submitted_by for r in reports],
-            *(list(column) for column in zip(*(r.figures for r in reports), strict=True)),
-        )
+        status = await conn.execute(INSERT_REPORTS, *_columns(reports, ReportWrite))
+        if int(status.split()[-1]) != len(reports):  # an accepted row was not staged: a bug
+            raise RuntimeError(f"{status}: {len(reports)} reports to store")
     if findings:
         await conn.execute(INSERT_FINDINGS, *_columns(findings, FindingWrite))
     ids: dict[tuple[uuid.UUID, int], int] = {}

@@ -320,6 +320,33 @@ async def test_the_database_refuses_what_the_rules_reject(module_pool) -> None: 
             "FROM area WHERE code = '510129101201'",
             run,
         )
+    # E3 and the path: a writer that gives the path is checked by the foreign key (area,
+    # path, village); one that leaves it out gets it, and a non-village is refused
+    insert = (
+        "INSERT INTO monthly_report (area_id, area_path, period, version, households, "
+        "residents, party_members, requests_open_start, requests_received, "
+        "requests_resolved, requests_open_end, feedback_received, feedback_satisfied, "
+        "volunteers_active, volunteer_hours, activities_held, collective_income, "
+        "dividends_paid, dividend_households, submitted_by, run_id, source_row) "
+        "SELECT a.id, {path}, '2016-03-01', 1, 10, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "
+        "0, 'x', $1, 1 FROM area a WHERE a.code = $2"
+    )
+    with pytest.raises(asyncpg.ForeignKeyViolationError, match="monthly_report_area"):
+        await module_pool.execute(
+            insert.format(path="(SELECT path FROM area WHERE code = '510129101202')"),
+            run,
+            "510129101201",
+        )
+    with pytest.raises(asyncpg.ForeignKeyViolationError, match="monthly_report_area"):
+        await module_pool.execute(insert.format(path="a.path"), run, "510129101")
+    with pytest.raises(asyncpg.CheckViolationError, match="villages/communities"):
+        await module_pool.execute(insert.format(path="NULL"), run, "510129101")
+    stored = await module_pool.fetchval(
+        insert.format(path="NULL") + " RETURNING area_path::text", run, "510129101201"
+    )
+    assert stored == await module_pool.fetchval(
+        "SELECT path::text FROM area WHERE code = '510129101201'"
+    )
     with pytest.raises(asyncpg.RestrictViolationError, match="append-only"):
         await module_pool.execute("UPDATE monthly_report SET households = households")
     with pytest.raises(asyncpg.RestrictViolationError, match="append-only"):

@@ -53,7 +53,9 @@ class Submission:
     # told (stage, rows) as the rows pass each stage: "validated", then "stored"
     progress: Callable[[str, int], None] | None = None
     run_id: uuid.UUID = field(default_factory=uuid.uuid4)
-    # each row's parsed figures (None where one breaks its format), filled by the intake
+    # filled by the intake: each column's parsed values (None where missing or breaking
+    # its format), and each row's figures (None where one is)
+    parsed: dict[str, list[Any]] = field(default_factory=dict)
     figures: list[Any] = field(default_factory=list)
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 

@@ -86,46 +86,46 @@ class Parser:
             return Decimal(text)
         return int(text)
 
-    def check_input(self, sub: int, pos: int, rows: ReportRows) -> CheckInput:
-        def v(column: str) -> Any:
-            return self.value(column, rows.columns[column][pos])
-
-        return CheckInput(
-            sub=sub,
-            pos=pos,
-            area_code=rows.columns["area_code"][pos],
-            period=v("period"),
-            households=v("households"),
-            residents=v("residents"),
-            open_start=v("requests_open_start"),
-            received=v("requests_received"),
-        )
-
-    def all_figures(self, rows: ReportRows) -> list[tuple[int | Decimal, ...] | None]:
-        """Each row's figures, None for a row with a figure that breaks its format. Done
-        while Great Expectations runs, when the event loop has nothing else to do."""
-        columns = [
-            (rows.columns[c], self.patterns[self.types[c]], c in DECIMAL_FIGURES) for c in FIGURES
-        ]
-        out: list[tuple[int | Decimal, ...] | None] = []
-        for i in range(len(rows)):
+    def parse(self, rows: ReportRows) -> dict[str, list[Any]]:
+        """Every column's values (text columns as they are), None where a value is missing
+        or breaks its format. Figures repeat across rows: each distinct text is parsed once
+        per column, the rest looked up."""
+        parsed: dict[str, list[Any]] = {}
+        for column, texts in rows.columns.items():
+            if self.types[column] == "text":
+                parsed[column] = texts
+                continue
+            seen: dict[str | None, Any] = {None: None}
             values = []
-            for texts, pattern, decimal in columns:
-                text = texts[i]
-                if text is None or not pattern.fullmatch(text):
-                    values = None
-                    break
-                values.append(Decimal(text) if decimal else int(text))
-            out.append(None if values is None else tuple(values))
-        return out
+            for text in texts:
+                if text in seen:
+                    values.append(seen[text])
+                else:
+                    values.append(seen.setdefault(text, self.value(column, text)))
+            parsed[column] = values
+        return parsed
 
-    def figures(self, rows: ReportRows, pos: int) -> tuple[int | Decimal, ...]:
-        """The figures of an accepted row (every one passed its format)."""
-        return tuple(
-            Decimal(text) if c in DECIMAL_FIGURES else int(text)  # type: ignore[arg-type]
-            for c in FIGURES
-            for text in (rows.columns[c][pos],)
-        )
+    @staticmethod
+    def add_check_input(inputs: CheckInput, sub: int, parsed: Mapping[str, list[Any]]) -> None:
+        """Add a submission's rows to what the SQL checks read."""
+        n = len(parsed["area_code"])
+        inputs.sub.extend([sub] * n)
+        inputs.pos.extend(range(n))
+        inputs.area_code.extend(parsed["area_code"])
+        inputs.period.extend(parsed["period"])
+        inputs.households.extend(parsed["households"])
+        inputs.residents.extend(parsed["residents"])
+        inputs.open_start.extend(parsed["requests_open_start"])
+        inputs.received.extend(parsed["requests_received"])
+
+    @staticmethod
+    def all_figures(parsed: Mapping[str, list[Any]]) -> list[tuple[int | Decimal, ...] | None]:
+        """Each row's figures in table order, None for a row with a figure that is missing
+        or breaks its format."""
+        return [
+            None if any(v is None for v in figures) else figures
+            for figures in zip(*(parsed[c] for c in FIGURES), strict=True)
+        ]
 
 
 def thresholds(suite: Suite) -> Thresholds:

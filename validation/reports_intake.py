@@ -155,17 +155,21 @@ class Intake:
                 await db.act_as(conn, db.CHECKER)
             if any(not subs[k].options.dry_run for k in ks):
                 await db.lock(conn)
-            inputs = [
-                self.parser.check_input(j, i, subs[k].rows)
-                for j, k in enumerate(ks)
-                for i in range(len(subs[k].rows))
-            ]
+            inputs = db.CheckInput()
+            for j, k in enumerate(ks):
+                subs[k].parsed = self.parser.parse(subs[k].rows)
+                self.parser.add_check_input(inputs, j, subs[k].parsed)
             facts = await db.check_rows(conn, inputs, self.thresholds)
             by_sub: list[dict[int, Any]] = [{} for _ in ks]
             for (j, pos), fact in facts.items():
                 by_sub[j][pos] = fact
-            for k in ks:
-                subs[k].figures = self.parser.all_figures(subs[k].rows)
+            staged = []
+            for j, k in enumerate(ks):
+                subs[k].figures = self.parser.all_figures(subs[k].parsed)
+                if not subs[k].options.dry_run:
+                    staged.extend(self._candidates(k, subs[k], by_sub[j]))
+            if staged:
+                await db.stage(conn, staged)
             per_sub = await asyncio.shield(gx)
             taken: dict[tuple[int, dt.date], int] = {}
             groups: dict[Any, list[int]] = {}
@@ -189,6 +193,22 @@ class Intake:
                             f"not allowed to store these reports: {exc}"
                         )
 
+    @staticmethod
+    def _candidates(k: int, s: Submission, facts: dict[int, Any]) -> list[db.StagedReport]:
+        """The rows of submission ``k`` that may be stored, whatever Great Expectations
+        says of them: valid figures and month, a village, a submitter."""
+        periods, by = s.parsed["period"], s.parsed["submitted_by"]
+        return [
+            db.StagedReport(
+                k, i, fact["area_id"], fact["area_path"], periods[i], by[i], s.figures[i]
+            )
+            for i, fact in facts.items()
+            if s.figures[i] is not None
+            and fact["area_level"] == "village"
+            and periods[i] is not None
+            and by[i] is not None
+        ]
+
     async def _write(
         self,
         conn: asyncpg.Connection,
@@ -204,7 +224,7 @@ class Intake:
         done = {}
         for k, s, gx_findings, facts in items:
             verdicts = self.judge.verdicts(s.rows, gx_findings, facts, revise=s.options.revise)
-            done[k] = self._settle(s, verdicts, facts, claimed, plan)
+            done[k] = self._settle(k, s, verdicts, facts, claimed, plan)
         if plan.runs:
             async with conn.transaction():
                 if principal is not None:
@@ -221,6 +241,7 @@ class Intake:
 
     def _settle(
         self,
+        k: int,
         s: Submission,
         verdicts: list[RowVerdict],
         facts: dict[int, Any],
@@ -231,7 +252,7 @@ class Intake:
         for v in verdicts:
             if not v.accepted or v.area_id is None:
                 continue
-            key = (v.area_id, self.parser.value("period", v.period))
+            key = (v.area_id, s.parsed["period"][v.index])
             if key in taken and not s.options.revise:
                 v.findings.append(self.judge.taken_meanwhile(v))
         for v in verdicts:
@@ -245,22 +266,12 @@ class Intake:
             return result
         if stored:
             for v in result.accepted:
-                period = self.parser.value("period", v.period)
+                period = s.parsed["period"][v.index]
                 key = (v.area_id, period)
                 stored_version = facts[v.index]["stored_version"] or 0
                 v.version = max(stored_version, taken.get(key, 0)) + 1
                 taken[key] = v.version
-                plan.reports.append(
-                    db.ReportWrite(
-                        s.run_id,
-                        v.row,
-                        v.area_id,  # type: ignore[arg-type]
-                        period,
-                        v.version,
-                        s.figures[v.index] or self.parser.figures(s.rows, v.index),
-                        s.rows.columns["submitted_by"][v.index] or "",
-                    )
-                )
+                plan.reports.append(db.ReportWrite(s.run_id, v.row, k, v.index, v.version))
         plan.add_run(s, result, self.suite)
         if s.resolves is not None:
             plan.resolved.append(
