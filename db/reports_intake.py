@@ -339,7 +339,7 @@ CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
 """
 
 # The writer gives the village's path; the foreign key (area_id, area_path, area_level)
-# checks it is the area's and that the area is a village (migration 0012).
+# checks it is the area's and that the area is a village (migration 0011).
 INSERT_REPORTS = f"""
 INSERT INTO monthly_report (run_id, source_row, area_id, area_path, period, version,
                             submitted_by, {", ".join(FIGURES)})

@@ -1,6 +1,6 @@
 """Monthly reports: the village and its path checked by a foreign key, not a row trigger.
 
-Revision ID: 0012
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-23
 
@@ -16,7 +16,7 @@ those rows (``WHEN (NEW.area_path IS NULL)``).
 
 from db.migrations.sql import execute_script
 
-revision = "0012"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
