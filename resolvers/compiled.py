@@ -25,6 +25,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLSchema,
     OperationDefinitionNode,
+    OperationType,
     get_operation_ast,
     parse,
     specified_rules,
@@ -186,7 +187,9 @@ class CompiledReads:
         if doc is None:
             return None
         operation = get_operation_ast(doc, operation_name)
-        if operation is None:
+        if operation is None or operation.operation is not OperationType.QUERY:
+            # before coercing the variables: a mutation's input can be large, and coercing
+            # it here would be thrown away
             return None
         raw = variables or {}
         coerced = get_variable_values(self.schema, operation.variable_definitions or [], raw)
