@@ -400,6 +400,9 @@ def measure(
     wrk_cpus = ",".join(map(str, sorted(support_cpus))) if support_cpus else None
 
     def quiet() -> None:
+        drained = asyncio.run(drain(db.url))
+        if drained is not None:
+            print(f"bench: waited {drained:.1f} s for earlier requests to finish", file=sys.stderr)
         if meter is None or args.wait_quiet <= 0:
             return
         share = meter.wait_quiet(args.wait_quiet, report.NOISY)
@@ -463,6 +466,33 @@ def measure(
                     _progress(step, total, run)
                 time.sleep(0.5)
     return runs
+
+
+async def drain(url: str, limit: float = 120.0) -> float | None:
+    """Wait until no statement of either server runs in the database; the seconds waited,
+    or None when nothing ran.
+
+    wrk stops after its duration, but a server may still work through the requests it
+    had accepted (seconds each on the resolver path at c=50), which then run during the
+    next measurement, of this server or of the other: once seen as a compiled-path run
+    at 0.8 req/s straight after a resolver-path run on the same process.
+    """
+    conn = await asyncpg.connect(url)
+    try:
+        started = time.monotonic()
+        idle_polls = 0
+        waited = False
+        while idle_polls < 3 and time.monotonic() - started < limit:
+            busy = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE state <> 'idle' "
+                "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            )
+            idle_polls = idle_polls + 1 if busy == 0 else 0
+            waited = waited or busy > 0
+            await asyncio.sleep(0.1)
+        return time.monotonic() - started if waited else None
+    finally:
+        await conn.close()
 
 
 def _progress(step: int, total: int, run: Run) -> None:
