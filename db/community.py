@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from db.mapping import Column, Entity, Filter, OrderKey, Relation, register
+from db.mapping import Column, Entity, Filter, OrderKey, Relation, register, subtree
 
 AREA = Entity(
     name="Area",
@@ -22,8 +22,8 @@ AREA = Entity(
         "children": Relation("Area", "many", "{t}.parent_id = {p}.id"),
         # descendants, the area itself excluded
         "descendants": Relation("Area", "many", "{t}.path <@ {p}.path AND {t}.id <> {p}.id"),
-        "households": Relation("Household", "many", "{t}.area_path <@ {p}.path"),
-        "residents": Relation("Resident", "many", "{t}.area_path <@ {p}.path"),
+        "households": subtree("Household"),
+        "residents": subtree("Resident"),
         # a village's monthly reports, current versions only (db/reports_mapping.py)
         "reports": Relation(
             "MonthlyReport",
@@ -32,7 +32,7 @@ AREA = Entity(
             "WHERE n.area_id = {t}.area_id AND n.period = {t}.period AND n.version > {t}.version)",
         ),
         # petitions anywhere in the subtree (db/petitions_mapping.py)
-        "petitions": Relation("Petition", "many", "{t}.area_path <@ {p}.path"),
+        "petitions": subtree("Petition"),
     },
     filters={
         "level": Filter("{t}.level = {v}::area_level", "text"),

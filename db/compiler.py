@@ -303,6 +303,7 @@ class Compiler:
             ArgSite(field_def, nodes[0], target),
             nodes,  # type: ignore[arg-type]
             join=lambda a: rel.join.format(t=a, p=alias),
+            small=rel.small_when.format(p=alias) if rel.small_when else None,
         )
 
     # -- connections ---------------------------------------------------------------
@@ -326,7 +327,11 @@ class Compiler:
         site: ArgSite,
         nodes: list[FieldNode],
         join: Callable[[str], str] | None,
+        small: str | None = None,
     ) -> str:
+        """The connection's JSON; ``small``, a predicate on the parent, says when its rows
+        are few enough to read all and sort rather than walk an index in order (the page
+        is then read from a subquery PostgreSQL cannot flatten: ``OFFSET 0``)."""
         page = self.state.page(site)
         if len(nodes) > 1 and any(n.arguments != nodes[0].arguments for n in nodes[1:]):
             raise NotCompilable("merged connection fields with different arguments")
@@ -441,24 +446,37 @@ class Compiler:
                 raise NotCompilable(f"{conn_type.name}.{name}")
         rows = ", ".join(f"{e} AS _e{i}" for i, e in enumerate(row_exprs))
         rows = (rows + ", ") if rows else ""
-        if windowed:
-            cursor = cursor_sql(page.order, f"{t}.{ent.key}", sort)
-            page_sql = (
-                f"SELECT {rows}{cursor} AS _c, row_number() OVER (ORDER BY {order_by}) AS _rn "
-                f"FROM {ent.table} {t} WHERE {and_all(where)} ORDER BY {order_by} "
-                f"LIMIT {limit} + 1"
-            )
-        else:
-            if not aggregates:
-                # totalCount or __typename alone: the page is read all the same, as its
-                # filters and cursors are parameters PostgreSQL requires to be used
-                agg("count(*)")
-            page_sql = (
+        if not windowed and not aggregates:
+            # totalCount or __typename alone: the page is read all the same, as its
+            # filters and cursors are parameters PostgreSQL requires to be used
+            agg("count(*)")
+
+        def page_sql(source: str) -> str:
+            if windowed:
+                cursor = cursor_sql(page.order, f"{t}.{ent.key}", sort)
+                return (
+                    f"SELECT {rows}{cursor} AS _c, row_number() OVER (ORDER BY {order_by}) "
+                    f"AS _rn FROM {source} ORDER BY {order_by} LIMIT {limit} + 1"
+                )
+            return (
                 f"SELECT {rows}{sort} AS _s, {t}.{ent.key} AS _k "
-                f"FROM {ent.table} {t} WHERE {and_all(where)} ORDER BY {order_by} LIMIT {limit}"
+                f"FROM {source} ORDER BY {order_by} LIMIT {limit}"
             )
-        agg_sql = ", ".join(f"{expr} AS {name}" for name, expr in aggregates)
-        return f"(SELECT {json_object(parts)} FROM (SELECT {agg_sql} FROM ({page_sql}) p) a)"
+
+        def connection(source: str) -> str:
+            agg_sql = ", ".join(f"{expr} AS {name}" for name, expr in aggregates)
+            return (
+                f"(SELECT {json_object(parts)} "
+                f"FROM (SELECT {agg_sql} FROM ({page_sql(source)}) p) a)"
+            )
+
+        walked = connection(f"{ent.table} {t} WHERE {and_all(where)}")
+        if small is None:
+            return walked
+        read_whole = connection(
+            f"(SELECT * FROM {ent.table} {t} WHERE {and_all(where)} OFFSET 0) {t}"
+        )
+        return f"(CASE WHEN {small} THEN {read_whole} ELSE {walked} END)"
 
 
 def page_size_is_literal(node: FieldNode) -> bool:

@@ -8,7 +8,7 @@ grid's facts stay in one module (and db/community.py unchanged).
 from __future__ import annotations
 
 from db.community import AREA, HOUSEHOLD
-from db.mapping import Column, Entity, Filter, OrderKey, Relation, register
+from db.mapping import Column, Entity, Filter, OrderKey, Relation, register, subtree
 
 # A household has no building head when no grid_household row assigns it.
 NO_BUILDING_HEAD = "NOT EXISTS (SELECT 1 FROM grid_household g WHERE g.household_id = {t}.id)"
@@ -144,7 +144,7 @@ register(GRID_NODE, GRID_VISIT, COMPOUND_BRANCH, PARTY_MEMBER_REPORT)
 AREA.relations.update(
     {
         # grid nodes covering this area or part of it
-        "grid": Relation("GridNode", "many", "{t}.area_path <@ {p}.path"),
+        "grid": subtree("GridNode"),
         "households_without_building_head": Relation(
             "Household", "many", "{t}.area_path <@ {p}.path AND " + NO_BUILDING_HEAD
         ),
@@ -153,7 +153,7 @@ AREA.relations.update(
         ),
         # the compound's own branch (null for other levels)
         "party_branch": Relation("CompoundBranch", "one", "{t}.id = {p}.id"),
-        "compound_branches": Relation("CompoundBranch", "many", "{t}.area_path <@ {p}.path"),
+        "compound_branches": subtree("CompoundBranch"),
         "in_service_party_members": Relation(
             "PartyMemberReport", "many", "{t}.area_path <@ {p}.path"
         ),

@@ -39,6 +39,28 @@ class Relation:
     # For a `one` relation by foreign key: the parent column holding the target's key, so
     # the target is fetched by key and shares the per-request cache with `node(id:)`.
     via: str | None = None
+    # For a `many` relation: a predicate on the parent ``{p}`` under which the targets are
+    # few enough to read them all and sort them (see ``subtree``).
+    small_when: str | None = None
+
+
+# Areas at these levels hold a few hundred households (a village's ~700 at the demo's
+# scale 1): reading a whole subtree and sorting it is cheap. Above them a page is better
+# read by walking the order's index and stopping after it.
+SMALL_SUBTREE = "{p}.level IN ('village', 'compound', 'building')"
+
+
+def subtree(target: str, column: str = "area_path") -> Relation:
+    """An area's ``target`` rows anywhere in its subtree, as a connection.
+
+    PostgreSQL plans one statement for every area a variable may name, and cannot tell a
+    village from the county: it walks the order's index (the primary key) and filters
+    each row by path, which stops early for the county but reads every household before
+    a late village's first (2.7 ms on average for the benchmark's 20 villages, up to 4.5).
+    ``small_when`` lets the compiler read small subtrees through the path index and sort
+    them instead (1.8 ms on average, flat).
+    """
+    return Relation(target, "many", f"{{t}}.{column} <@ {{p}}.path", small_when=SMALL_SUBTREE)
 
 
 @dataclass(frozen=True)

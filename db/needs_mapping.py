@@ -4,7 +4,7 @@ micro-projects (微项目), plus their fields on Area and Household."""
 from __future__ import annotations
 
 from db.community import AREA, HOUSEHOLD
-from db.mapping import Column, Entity, Filter, OrderKey, Relation, register
+from db.mapping import Column, Entity, Filter, OrderKey, Relation, register, subtree
 
 _AREA_CODE = Filter("{t}.area_path <@ (SELECT a.path FROM area a WHERE a.code = {v}::text)", "text")
 
@@ -184,10 +184,10 @@ register(NEED, RESOURCE, NEED_MATCH, PROJECT, MICRO_PROJECT)
 
 AREA.relations.update(
     {
-        "needs": Relation("Need", "many", "{t}.area_path <@ {p}.path"),
-        "resources": Relation("Resource", "many", "{t}.area_path <@ {p}.path"),
-        "projects": Relation("Project", "many", "{t}.area_path <@ {p}.path"),
-        "micro_projects": Relation("MicroProject", "many", "{t}.area_path <@ {p}.path"),
+        "needs": subtree("Need"),
+        "resources": subtree("Resource"),
+        "projects": subtree("Project"),
+        "micro_projects": subtree("MicroProject"),
     }
 )
 HOUSEHOLD.relations.update({"needs": Relation("Need", "many", "{t}.household_id = {p}.id")})

@@ -7,7 +7,7 @@ community mapping (db/community.py) stays as it is.
 from __future__ import annotations
 
 from db.community import AREA, RESIDENT
-from db.mapping import Column, Entity, Filter, OrderKey, Relation, register
+from db.mapping import Column, Entity, Filter, OrderKey, Relation, register, subtree
 
 _UNDER = "{t}.area_path <@ (SELECT a.path FROM area a WHERE a.code = {v}::text)"
 
@@ -243,10 +243,10 @@ RESIDENT.relations["volunteer"] = Relation("Volunteer", "one", "{t}.resident_id 
 AREA.relations.update(
     {
         # volunteers registered in the area's subtree
-        "volunteers": Relation("Volunteer", "many", "{t}.area_path <@ {p}.path"),
-        "teams": Relation("VolunteerTeam", "many", "{t}.area_path <@ {p}.path"),
-        "activities": Relation("Activity", "many", "{t}.area_path <@ {p}.path"),
-        "rewards": Relation("Reward", "many", "{t}.area_path <@ {p}.path"),
+        "volunteers": subtree("Volunteer"),
+        "teams": subtree("VolunteerTeam"),
+        "activities": subtree("Activity"),
+        "rewards": subtree("Reward"),
     }
 )
 

@@ -147,3 +147,48 @@ async def test_nodes_only_pages_and_literal_page_sizes(pool, community) -> None:
         assert "errors" not in answer, answer
     three = await both(pool, "{ residents(first: 3, orderBy: {field: NAME}) { nodes { name } } }")
     assert len(three["data"]["residents"]["nodes"]) == 3
+
+
+async def test_subtree_pages_read_whole_or_walked(pool, community) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """An area's residents and households are read in two ways by the compiled statement:
+    a village or smaller subtree whole and sorted, a larger one by walking the order's
+    index (db.mapping.subtree). Both must page exactly as the resolver path does, forwards
+    and backwards, in either direction, and see the same rows."""
+    query = """query($code: String!, $first: Int, $after: String, $last: Int, $before: String,
+                     $dir: OrderDirection!) {
+      area(code: $code) { residents(first: $first, after: $after, last: $last, before: $before,
+                                    orderBy: {field: BIRTH_DATE, direction: $dir}) {
+        totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+        edges { cursor node { name } } }
+        households(first: 1) { nodes { room members { name } } } } }"""
+    seen = {}
+    for code in ("510129", "510129101", "510129101201", "510129101201-01"):
+        for direction in ("ASC", "DESC"):
+            forwards: list[str] = []
+            cursor = None
+            while True:
+                variables = {"code": code, "first": 2, "after": cursor, "dir": direction}
+                area = (await both(pool, query, variables))["data"]["area"]
+                page = area["residents"]
+                forwards += [e["node"]["name"] for e in page["edges"]]
+                if not page["pageInfo"]["hasNextPage"]:
+                    break
+                cursor = page["pageInfo"]["endCursor"]
+            backwards: list[str] = []
+            cursor = None
+            while True:
+                variables = {"code": code, "last": 2, "before": cursor, "dir": direction}
+                page = (await both(pool, query, variables))["data"]["area"]["residents"]
+                backwards = [e["node"]["name"] for e in page["edges"]] + backwards
+                if not page["pageInfo"]["hasPreviousPage"]:
+                    break
+                cursor = page["pageInfo"]["startCursor"]
+            assert forwards == backwards
+            assert len(forwards) == page["totalCount"]
+            seen[code, direction] = forwards
+    # the county holds the fixture's six residents, the compound three of them, in the
+    # county's order
+    county, compound = seen["510129", "ASC"], seen["510129101201-01", "ASC"]
+    assert len(county) == 6 and len(compound) == 3
+    assert [name for name in county if name in compound] == compound
+    assert seen["510129", "DESC"] == county[::-1]
