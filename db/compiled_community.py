@@ -130,7 +130,7 @@ def _stats_sql(
         elif name == "count":
             parts.append((key, "count(*)"))
         elif name == "households":
-            parts.append((key, f"count(DISTINCT {r}.household_id)"))
+            parts.append((key, _households_sql(r, filtered=len(where) > (1 if scope else 0))))
         elif name == "partyMembers":
             parts.append((key, f"count(*) FILTER (WHERE {r}.is_party_member)"))
         elif name in categories:
@@ -155,6 +155,16 @@ def _stats_sql(
             raise NotCompilable(f"{stats_type.name}.{name}")
     # GROUP BY (): one row even when no aggregate is selected (only labels, say)
     return f"(SELECT {json_object(parts)} FROM resident {r} WHERE {and_all(where)} GROUP BY ())"
+
+
+def _households_sql(r: str, *, filtered: bool) -> str:
+    """Households among the residents counted. Unfiltered, each household in scope is
+    counted by its head: migration 0001 keeps exactly one per household, and a household's
+    members share its path and so its visibility. That spares sorting every resident for
+    count(DISTINCT) (about a fifth of a village's dashboard figures)."""
+    if filtered:
+        return f"count(DISTINCT {r}.household_id)"
+    return f"count(*) FILTER (WHERE {r}.relation = 'self')"
 
 
 def _root_stats(c: Compiler, field_def: GraphQLField, nodes: list[FieldNode]) -> str:

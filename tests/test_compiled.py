@@ -38,6 +38,9 @@ QUERIES = [
         byCareTag { tag count } byGender { gender count } byAgeBand { band count } }
         children { nodes { code residentStats(filter: {ageMin: 60}) { count } } } } }""",
     "{ residentStats(filter: {isPartyMember: true}) { __typename count byGender { count } } }",
+    # households counted by their heads when unfiltered, by distinct ids when filtered
+    """{ residentStats { households } area(code: "510129101") { all: residentStats {
+        households } old: residentStats(filter: {ageMin: 60}) { households count } } }""",
     """query Q { __typename area(code: "510129101201-01") { ...A ... on Area { name } } }
        fragment A on Area { code level __typename households { __typename
        edges { __typename node { __typename room } } pageInfo { __typename endCursor } } }""",
