@@ -19,6 +19,7 @@ from gongzhi.audit_docs import audit_docs
 from gongzhi.http import GraphQLEndpoint
 from gongzhi.settings import Settings, get_settings
 from schema import build_schema
+from validation import audit
 from validation.reports_intake import get_intake
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         # seconds); a suite it would cut short is logged here and refuses submissions.
         warm = asyncio.create_task(intake.ready())
         warm.add_done_callback(_log_failure)
+        warm_audit = (
+            asyncio.create_task(_warm_audit_workers(warm)) if settings.audit_warm_start else None
+        )
         # connects on the first subscription, so a process nobody subscribes to holds
         # no listening connection
         notifications = Notifications(url)
@@ -61,10 +65,11 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             }
         finally:
             await notifications.close()
-            if not warm.done():
-                warm.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await warm
+            for task in (warm_audit, warm):
+                if task is not None and not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await pool.close()
 
     async def health(request: Request) -> JSONResponse:
@@ -82,6 +87,18 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         ],
         lifespan=lifespan,
     )
+
+
+async def _warm_audit_workers(intake_ready: asyncio.Task[None]) -> None:
+    """Start the audit's workers after the intake's: each forkserver imports Great
+    Expectations (seconds of CPU), and report submissions come first. A failure is logged;
+    the first runAudit then tries again and reports it."""
+    with contextlib.suppress(Exception):
+        await asyncio.shield(intake_ready)
+    try:
+        await audit.get_pool().ready()
+    except Exception as exc:  # logged: the service runs without them
+        log.error("audit workers did not start: %s", exc)
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

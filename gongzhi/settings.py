@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     compiled_reads: bool = Field(
         default=True, description="Answer compilable queries with one SQL statement."
     )
+    audit_warm_start: bool = Field(
+        default=True,
+        description="Start the audit's Great Expectations workers with the service, so the "
+        "first runAudit does not wait for them.",
+    )
     max_query_depth: int = Field(default=12, ge=1)
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=5000, ge=1)

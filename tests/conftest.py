@@ -31,6 +31,11 @@ from db import embedded, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Apps and `gongzhi serve` processes started by the tests leave the audit's workers to the
+# first audit (each start imports Great Expectations: seconds of CPU per test process);
+# tests/test_audit_warm_start.py turns it on.
+os.environ.setdefault("GONGZHI_AUDIT_WARM_START", "false")
+
 
 @pytest.fixture(scope="session")
 def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

@@ -105,6 +105,11 @@ class AuditPool:
                 )
             return self._executor
 
+    @property
+    def started(self) -> bool:
+        """Every worker is up."""
+        return self._started
+
     async def ready(self) -> None:
         """Start every worker, in a thread: submitting to a pool whose forkserver is not
         up waits for it to import Great Expectations (seconds), which must not stall the
