@@ -37,6 +37,9 @@ from strawberry import relay
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 
+# every mapped entity and its compile rules, registered on import: without db.entities the
+# grid's and the needs' fields were never compiled in the service (nothing else imports them)
+import db.entities  # noqa: F401
 from db import compiled_community
 from db.compiler import Compiled, Fallback, NotCompilable, compile_operation
 from db.mapping import Entity

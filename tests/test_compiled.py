@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -195,3 +198,27 @@ async def test_subtree_pages_read_whole_or_walked(pool, community) -> None:  # t
     assert len(county) == 6 and len(compound) == 3
     assert [name for name in county if name in compound] == compound
     assert seen["510129", "DESC"] == county[::-1]
+
+
+def test_the_service_compiles_every_domain() -> None:
+    """A process holding only the service, as `gongzhi serve` does, compiles the grid's
+    and the needs' fields too. Their compile rules register on import, and for a while
+    nothing in the service imported them: there they went to the resolver path, while the
+    tests (importing more) compiled them."""
+    program = textwrap.dedent(
+        """
+        from starlette.routing import Route
+        from gongzhi.app import create_app
+        from gongzhi.settings import Settings
+        app = create_app(Settings(database_url="postgresql://unused/x", jwt_secret="k" * 40))
+        endpoint = next(r.endpoint for r in app.routes
+                        if isinstance(r, Route) and r.path == "/graphql")
+        query = '''{ area(code: "51") { grid { totalCount } needs { totalCount }
+                     microProjectStats { budgetFen } } }'''
+        print(endpoint.compiled.prepare(query, None, None) is not None)
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip() == "True", out.stderr

@@ -46,27 +46,9 @@ FILTERS = {
 
 ROOTS = ["area", "areas", "residents", "households", "residentStats"]
 # Fields below the roots that only the resolver path answers (the compiler has no rule for
-# them; grid, needs and projects: see docs/architecture.md). Random selections leave them
-# out, so that every drawn query must compile; test_resolver_only_fields_are_the_listed_ones
-# keeps this list true.
-RESOLVER_ONLY = {
-    ("Area", "compoundBranches"),
-    ("Area", "grid"),
-    ("Area", "gridCoverage"),
-    ("Area", "householdsNotVisitedThisMonth"),
-    ("Area", "householdsWithoutBuildingHead"),
-    ("Area", "inServicePartyMembers"),
-    ("Area", "microProjectStats"),
-    ("Area", "microProjects"),
-    ("Area", "needStats"),
-    ("Area", "needs"),
-    ("Area", "partyBranch"),
-    ("Area", "projects"),
-    ("Area", "resources"),
-    ("Household", "buildingHead"),
-    ("Household", "needs"),
-    ("Household", "visits"),
-}
+# them). None today: random selections may draw any field and every drawn query must
+# compile; test_resolver_only_fields_are_the_listed_ones keeps this true.
+RESOLVER_ONLY: set[tuple[str, str]] = set()
 
 
 def unwrap(t):  # type: ignore[no-untyped-def]
