@@ -100,7 +100,8 @@ def _stats_sql(
     def filters(state: BindState) -> Any:
         return state.policy.filter_items(state.args(site).get("filter"))
 
-    where = ([scope.format(r=r)] if scope else []) + c.filter_clauses(RESIDENT, r, site, filters)
+    filter_clauses = c.filter_clauses(RESIDENT, r, site, filters)
+    where = ([scope.format(r=r)] if scope else []) + filter_clauses
     age = f"date_part('year', age(current_date, {r}.birth_date))"
     categories: dict[str, tuple[str, list[tuple[str, str]]]] = {
         "byGender": (
@@ -130,7 +131,7 @@ def _stats_sql(
         elif name == "count":
             parts.append((key, "count(*)"))
         elif name == "households":
-            parts.append((key, _households_sql(r, filtered=len(where) > (1 if scope else 0))))
+            parts.append((key, _households_sql(r, filtered=bool(filter_clauses))))
         elif name == "partyMembers":
             parts.append((key, f"count(*) FILTER (WHERE {r}.is_party_member)"))
         elif name in categories:

@@ -154,9 +154,7 @@ AREA.relations.update(
         # the compound's own branch (null for other levels)
         "party_branch": Relation("CompoundBranch", "one", "{t}.id = {p}.id"),
         "compound_branches": subtree("CompoundBranch"),
-        "in_service_party_members": Relation(
-            "PartyMemberReport", "many", "{t}.area_path <@ {p}.path"
-        ),
+        "in_service_party_members": subtree("PartyMemberReport"),
     }
 )
 HOUSEHOLD.relations.update(
