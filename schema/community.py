@@ -10,7 +10,7 @@ from strawberry import Info, relay
 
 from resolvers import community as read
 from resolvers.pagination import PageResult, request_from_args
-from schema import grid_fields, volunteers_fields
+from schema import enterprises_fields, grid_fields, petitions_fields, volunteers_fields
 from schema.common import Connection, OrderDirection, connection, from_record
 from schema.community_enums import (
     AreaLevel,
@@ -21,26 +21,8 @@ from schema.community_enums import (
 )
 
 if TYPE_CHECKING:  # lazy at run time: schema.reports imports this module
-    from schema.petitions import Petition, PetitionMonth, PetitionStats
-    from schema.petitions_inputs import PetitionFilter, PetitionOrder
     from schema.reports import MonthlyReport
     from schema.reports_inputs import MonthlyReportFilter, MonthlyReportOrder
-
-if TYPE_CHECKING:  # lazy at run time: schema.enterprises imports this module
-    from schema.enterprises import (
-        CollectiveEnterprise,
-        DividendLine,
-        EnterpriseYearFigures,
-        Shareholding,
-    )
-    from schema.enterprises_inputs import (
-        DividendLineFilter,
-        DividendLineOrder,
-        EnterpriseFilter,
-        EnterpriseOrder,
-        ShareholdingFilter,
-        ShareholdingOrder,
-    )
 
 from schema.community_inputs import (
     AreaFilter,
@@ -50,7 +32,6 @@ from schema.community_inputs import (
     ResidentFilter,
     ResidentOrder,
 )
-from schema.reports_inputs import Month  # a scalar: cannot be lazy
 
 
 def wrap(cls: type, result: PageResult) -> Connection:
@@ -110,38 +91,6 @@ async def related(
         filter_input=filter_input,
     )
     return wrap(cls, await read.page(info, parent, relation, key, request))
-
-
-async def _petition_page(
-    info: Info,
-    parent: str,
-    relation: str,
-    key: int,
-    order_by,
-    filter_input,
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
-) -> Connection:
-    """A petitions connection under an area, household or resident (imports are lazy:
-    schema.petitions imports this module)."""
-    from schema.petitions import Petition
-    from schema.petitions_inputs import PetitionOrder
-
-    return await related(
-        info,
-        Petition,
-        parent,
-        relation,
-        key,
-        order_by or PetitionOrder(),
-        filter_input,
-        first,
-        after,
-        last,
-        before,
-    )
 
 
 async def nodes_of(cls: type, info: Info, node_ids: list[str], required: bool) -> list:
@@ -389,45 +338,15 @@ class Area(relay.Node):
     need_stats = grid_fields.field("need_stats")
     micro_project_stats = grid_fields.field("micro_project_stats")
 
-    @strawberry.field(description="Collective enterprises anywhere in this area's subtree.")
-    async def enterprises(
-        self,
-        info: Info,
-        filter: Annotated[EnterpriseFilter, strawberry.lazy("schema.enterprises_inputs")]
-        | None = None,
-        order_by: Annotated[EnterpriseOrder, strawberry.lazy("schema.enterprises_inputs")]
-        | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Annotated[CollectiveEnterprise, strawberry.lazy("schema.enterprises")]]:
-        from schema.enterprises import CollectiveEnterprise
-        from schema.enterprises_inputs import EnterpriseOrder
-
-        return await related(
-            info,
-            CollectiveEnterprise,
-            "Area",
-            "enterprises",
-            self.id,
-            order_by or EnterpriseOrder(),
-            filter,
-            first,
-            after,
-            last,
-            before,
-        )
-
-    @strawberry.field(
-        description="Income and dividends of the enterprises in this area's subtree, per year."
+    # collective enterprises domain (schema/enterprises_fields.py)
+    enterprises = strawberry.field(
+        resolver=enterprises_fields.area_enterprises,
+        description="Collective enterprises anywhere in this area's subtree.",
     )
-    async def enterprise_finances(
-        self, info: Info, year_from: int | None = None, year_to: int | None = None
-    ) -> list[Annotated[EnterpriseYearFigures, strawberry.lazy("schema.enterprises")]]:
-        from schema.enterprises import area_finances
-
-        return await area_finances(info, self.id, year_from, year_to)
+    enterprise_finances = strawberry.field(
+        resolver=enterprises_fields.area_enterprise_finances,
+        description="Income and dividends of the enterprises in this area's subtree, per year.",
+    )
 
     # volunteers domain (schema/volunteers_fields.py)
     volunteers = strawberry.field(
@@ -454,44 +373,19 @@ class Area(relay.Node):
         description="Active volunteers, verified minutes and activities per month here.",
     )
 
-    @strawberry.field(description="Petitions anywhere in this area's subtree.")
-    async def petitions(
-        self,
-        info: Info,
-        filter: Annotated[PetitionFilter, strawberry.lazy("schema.petitions_inputs")] | None = None,
-        order_by: Annotated[PetitionOrder, strawberry.lazy("schema.petitions_inputs")]
-        | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Annotated[Petition, strawberry.lazy("schema.petitions")]]:
-        return await _petition_page(
-            info, "Area", "petitions", self.id, order_by, filter, first, after, last, before
-        )
-
-    @strawberry.field(description="Petition figures over this area's subtree.")
-    async def petition_stats(
-        self,
-        info: Info,
-        filter: Annotated[PetitionFilter, strawberry.lazy("schema.petitions_inputs")] | None = None,
-    ) -> Annotated[PetitionStats, strawberry.lazy("schema.petitions")]:
-        from schema.petitions import area_petition_stats
-
-        return await area_petition_stats(info, self.id, filter)
-
-    @strawberry.field(
-        description="Monthly petition figures of this area's subtree, from the records."
+    # petitions domain (schema/petitions_fields.py)
+    petitions = strawberry.field(
+        resolver=petitions_fields.petitions("Area", "petitions"),
+        description="Petitions anywhere in this area's subtree.",
     )
-    async def petition_months(
-        self,
-        info: Info,
-        from_: Annotated[Month, strawberry.argument(name="from")],  # type: ignore[valid-type]
-        to: Month,  # type: ignore[valid-type]
-    ) -> list[Annotated[PetitionMonth, strawberry.lazy("schema.petitions")]]:
-        from schema.petitions import area_petition_months
-
-        return await area_petition_months(info, self.id, from_, to)
+    petition_stats = strawberry.field(
+        resolver=petitions_fields.area_petition_stats,
+        description="Petition figures over this area's subtree.",
+    )
+    petition_months = strawberry.field(
+        resolver=petitions_fields.area_petition_months,
+        description="Monthly petition figures of this area's subtree, from the records.",
+    )
 
 
 @strawberry.federation.type(
@@ -536,81 +430,18 @@ class Household(relay.Node):
     visits = grid_fields.visits
     needs = grid_fields.needs
 
-    @strawberry.field(description="Shares the household holds in collective enterprises.")
-    async def shareholdings(
-        self,
-        info: Info,
-        filter: Annotated[ShareholdingFilter, strawberry.lazy("schema.enterprises_inputs")]
-        | None = None,
-        order_by: Annotated[ShareholdingOrder, strawberry.lazy("schema.enterprises_inputs")]
-        | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Annotated[Shareholding, strawberry.lazy("schema.enterprises")]]:
-        from schema.enterprises import Shareholding
-        from schema.enterprises_inputs import ShareholdingOrder
-
-        return await related(
-            info,
-            Shareholding,
-            "Household",
-            "shareholdings",
-            self.id,
-            order_by or ShareholdingOrder(),
-            filter,
-            first,
-            after,
-            last,
-            before,
-        )
-
-    @strawberry.field(description="The household's dividend lines from collective enterprises.")
-    async def dividends(
-        self,
-        info: Info,
-        filter: Annotated[DividendLineFilter, strawberry.lazy("schema.enterprises_inputs")]
-        | None = None,
-        order_by: Annotated[DividendLineOrder, strawberry.lazy("schema.enterprises_inputs")]
-        | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Annotated[DividendLine, strawberry.lazy("schema.enterprises")]]:
-        from schema.enterprises import DividendLine
-        from schema.enterprises_inputs import DividendLineOrder
-
-        return await related(
-            info,
-            DividendLine,
-            "Household",
-            "dividends",
-            self.id,
-            order_by or DividendLineOrder(),
-            filter,
-            first,
-            after,
-            last,
-            before,
-        )
-
-    @strawberry.field(description="Petitions submitted by members of this household.")
-    async def petitions(
-        self,
-        info: Info,
-        filter: Annotated[PetitionFilter, strawberry.lazy("schema.petitions_inputs")] | None = None,
-        order_by: Annotated[PetitionOrder, strawberry.lazy("schema.petitions_inputs")]
-        | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Annotated[Petition, strawberry.lazy("schema.petitions")]]:
-        return await _petition_page(
-            info, "Household", "petitions", self.id, order_by, filter, first, after, last, before
-        )
+    shareholdings = strawberry.field(
+        resolver=enterprises_fields.household_shareholdings,
+        description="Shares the household holds in collective enterprises.",
+    )
+    dividends = strawberry.field(
+        resolver=enterprises_fields.household_dividends,
+        description="The household's dividend lines from collective enterprises.",
+    )
+    petitions = strawberry.field(
+        resolver=petitions_fields.petitions("Household", "petitions"),
+        description="Petitions submitted by members of this household.",
+    )
 
 
 @strawberry.federation.type(keys=["id"], description="A resident 居民, member of one household.")
@@ -650,43 +481,11 @@ class Resident(relay.Node):
         description="The resident's volunteer registration, if any.",
     )
 
-    @strawberry.field(description="Petitions this resident submitted.")
-    async def petitions(
-        self,
-        info: Info,
-        filter: Annotated[PetitionFilter, strawberry.lazy("schema.petitions_inputs")] | None = None,
-        order_by: Annotated[PetitionOrder, strawberry.lazy("schema.petitions_inputs")]
-        | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Annotated[Petition, strawberry.lazy("schema.petitions")]]:
-        return await _petition_page(
-            info, "Resident", "petitions", self.id, order_by, filter, first, after, last, before
-        )
-
-    @strawberry.field(description="Petitions this resident co-signed.")
-    async def cosigned_petitions(
-        self,
-        info: Info,
-        filter: Annotated[PetitionFilter, strawberry.lazy("schema.petitions_inputs")] | None = None,
-        order_by: Annotated[PetitionOrder, strawberry.lazy("schema.petitions_inputs")]
-        | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Annotated[Petition, strawberry.lazy("schema.petitions")]]:
-        return await _petition_page(
-            info,
-            "Resident",
-            "cosigned_petitions",
-            self.id,
-            order_by,
-            filter,
-            first,
-            after,
-            last,
-            before,
-        )
+    petitions = strawberry.field(
+        resolver=petitions_fields.petitions("Resident", "petitions"),
+        description="Petitions this resident submitted.",
+    )
+    cosigned_petitions = strawberry.field(
+        resolver=petitions_fields.petitions("Resident", "cosigned_petitions"),
+        description="Petitions this resident co-signed.",
+    )
