@@ -75,7 +75,8 @@ async def resident_stats(
         tags AS (
             SELECT x.parent, json_object_agg(x.tag, x.n) AS by_care_tag
             FROM (SELECT s.parent, tag::text AS tag, count(*) AS n
-                  FROM scoped s CROSS JOIN LATERAL unnest(s.care_tags) tag
+                  FROM scoped s CROSS JOIN LATERAL
+                       (SELECT DISTINCT t FROM unnest(s.care_tags) t) u(tag)
                   GROUP BY s.parent, tag) x
             GROUP BY x.parent
         )

@@ -18,6 +18,7 @@ import typer
 from tqdm import tqdm
 
 from db import audit_runs as db
+from db import resident_tally
 from db.connect import create_pool
 from gongzhi.cli.options import DataDirOption, database_url, settings_with
 from validation import audit
@@ -212,6 +213,31 @@ def compare(
 
     for row in asyncio.run(go()):
         typer.echo(f"{row['change']:<10} {row['suite']} {row['rule']} {row['message']}")
+
+
+@audit_app.command("rebuild-tally")
+def rebuild_tally(data_dir: DataDirOption = None) -> None:
+    """Recount the resident tally (the dashboards' counts) from the residents.
+
+    Writes with triggers off (a restore, a replica) leave the tally behind; audit rule R7
+    finds where. Run as the database owner; resident writes wait while it recounts.
+    """
+
+    async def go() -> tuple[int, int]:
+        url = await asyncio.to_thread(database_url, settings_with(data_dir))
+        conn = await asyncpg.connect(url)
+        try:
+            before = await resident_tally.drift(conn)
+            return before, await resident_tally.rebuild(conn)
+        finally:
+            await conn.close()
+
+    try:
+        before, rows = asyncio.run(go())
+    except (OSError, asyncpg.PostgresError) as exc:
+        typer.echo(f"gongzhi audit rebuild-tally: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from None
+    typer.echo(f"resident tally recounted: {rows} rows ({before} disagreed with the residents)")
 
 
 def _who() -> str:
