@@ -334,9 +334,11 @@ SELECT json_build_object('data', json_build_object('resident', (
 
 # --- dashboard: residents and care tags for each child area of a town -------------------
 
+# Summed from resident_tally (migration 0012), the counts gongzhi's writes keep per path:
+# the statement one would write by hand against gongzhi's schema.
 _TAG_COUNTS_SQL = ", ".join(
     f"json_build_object('tag', '{t.upper()}', 'count', "
-    f"count(*) FILTER (WHERE r.care_tags @> '{{{t}}}'::care_tag[]))"
+    f"coalesce(sum(x.n) FILTER (WHERE x.measure = 'care_tag:{t}'), 0))"
     for t in CARE_TAGS
 )
 
@@ -371,10 +373,11 @@ SELECT json_build_object('data', json_build_object('area', (
         'residentStats', s.stats) ORDER BY c.code)
       FROM (SELECT * FROM area c WHERE c.parent_id = t.id ORDER BY c.code LIMIT 100) c
       CROSS JOIN LATERAL (
-        SELECT json_build_object('count', count(*),
-          'households', count(DISTINCT r.household_id),
+        SELECT json_build_object(
+          'count', coalesce(sum(x.n) FILTER (WHERE x.measure = 'residents'), 0),
+          'households', coalesce(sum(x.n) FILTER (WHERE x.measure = 'households'), 0),
           'byCareTag', json_build_array({_TAG_COUNTS_SQL})) AS stats
-        FROM resident r WHERE r.area_path <@ c.path) s
+        FROM resident_tally x WHERE x.area_path <@ c.path) s
     ), '[]'::json)))
   FROM area t WHERE t.code = {{v}})))
 """,

@@ -29,15 +29,18 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     ORDER BY p.id
 $$;
 
--- Area.residentStats { count households } in gongzhi, over the area's subtree.
+-- Area.residentStats { count households } in gongzhi, over the area's subtree. Like
+-- gongzhi, these read the per-path counts its migrations keep (resident_tally, migration
+-- 0012), so both servers answer the dashboard from the same tables.
 DROP TYPE IF EXISTS bench_pgl.resident_stats CASCADE;
 CREATE TYPE bench_pgl.resident_stats AS (count int, households int);
 
 CREATE OR REPLACE FUNCTION bench_pgl.area_resident_stats(a public.area)
 RETURNS bench_pgl.resident_stats
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT count(*)::int, count(DISTINCT r.household_id)::int
-    FROM public.resident r WHERE r.area_path <@ a.path
+    SELECT coalesce(sum(x.n) FILTER (WHERE x.measure = 'residents'), 0)::int,
+           coalesce(sum(x.n) FILTER (WHERE x.measure = 'households'), 0)::int
+    FROM public.resident_tally x WHERE x.area_path <@ a.path
 $$;
 
 -- Area.residentStats { byCareTag { tag count } } in gongzhi: every tag, zeros included,
@@ -48,10 +51,10 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT t.tag, coalesce(c.n, 0)::int
     FROM unnest(enum_range(NULL::public.care_tag)) WITH ORDINALITY AS t(tag, ord)
     LEFT JOIN (
-        SELECT x.tag, count(*) AS n
-        FROM public.resident r CROSS JOIN LATERAL unnest(r.care_tags) AS x(tag)
-        WHERE r.area_path <@ a.path
-        GROUP BY x.tag
-    ) c ON c.tag = t.tag
+        SELECT x.measure, sum(x.n) AS n
+        FROM public.resident_tally x
+        WHERE x.area_path <@ a.path AND x.measure LIKE 'care\_tag:%'
+        GROUP BY x.measure
+    ) c ON c.measure = 'care_tag:' || t.tag
     ORDER BY t.ord
 $$;
