@@ -335,10 +335,12 @@ SELECT json_build_object('data', json_build_object('resident', (
 # --- dashboard: residents and care tags for each child area of a town -------------------
 
 # Summed from resident_tally (migration 0012), the counts gongzhi's writes keep per path:
-# the statement one would write by hand against gongzhi's schema.
+# the statement one would write by hand against gongzhi's schema. The measure's name is
+# written 'care_tag:' || 'tag' (folded into one constant when planned) because pgbench
+# takes any ":name" in a script, quoted or not, for one of its variables.
 _TAG_COUNTS_SQL = ", ".join(
     f"json_build_object('tag', '{t.upper()}', 'count', "
-    f"coalesce(sum(x.n) FILTER (WHERE x.measure = 'care_tag:{t}'), 0))"
+    f"coalesce(sum(x.n) FILTER (WHERE x.measure = 'care_tag:' || '{t}'), 0))"
     for t in CARE_TAGS
 )
 
