@@ -335,12 +335,9 @@ SELECT json_build_object('data', json_build_object('resident', (
 # --- dashboard: residents and care tags for each child area of a town -------------------
 
 # Summed from resident_tally (migration 0012), the counts gongzhi's writes keep per path:
-# the statement one would write by hand against gongzhi's schema. The measure's name is
-# written 'care_tag:' || 'tag' (folded into one constant when planned) because pgbench
-# takes any ":name" in a script, quoted or not, for one of its variables.
+# the statement one would write by hand against gongzhi's schema.
 _TAG_COUNTS_SQL = ", ".join(
-    f"json_build_object('tag', '{t.upper()}', 'count', "
-    f"coalesce(sum(x.n) FILTER (WHERE x.measure = 'care_tag:' || '{t}'), 0))"
+    f"json_build_object('tag', '{t.upper()}', 'count', coalesce(sum(x.care_tag_{t}), 0))"
     for t in CARE_TAGS
 )
 
@@ -376,8 +373,8 @@ SELECT json_build_object('data', json_build_object('area', (
       FROM (SELECT * FROM area c WHERE c.parent_id = t.id ORDER BY c.code LIMIT 100) c
       CROSS JOIN LATERAL (
         SELECT json_build_object(
-          'count', coalesce(sum(x.n) FILTER (WHERE x.measure = 'residents'), 0),
-          'households', coalesce(sum(x.n) FILTER (WHERE x.measure = 'households'), 0),
+          'count', coalesce(sum(x.residents), 0),
+          'households', coalesce(sum(x.households), 0),
           'byCareTag', json_build_array({_TAG_COUNTS_SQL})) AS stats
         FROM resident_tally x WHERE x.area_path <@ c.path) s
     ), '[]'::json)))

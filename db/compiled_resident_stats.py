@@ -20,7 +20,7 @@ from db.community_stats import AGE_BANDS
 from db.compiler import ArgSite, BindState, Compiler, NotCompilable, and_all, json_object
 
 # A figure is named by its measure: ``residents``, ``households``, ``party_members``,
-# ``gender:<value>``, ``care_tag:<value>`` (as resident_tally names them) or
+# ``gender:<value>``, ``care_tag:<value>`` (resident_tally's columns, ":" written "_") or
 # ``age_band:<label>`` (counted only). A counter turns a measure into an aggregate.
 Counter = Callable[[str], str]
 
@@ -67,7 +67,7 @@ def _tally_counter(x: str) -> Counter:
     def count(measure: str) -> str:
         if measure.startswith("age_band:"):
             raise NotTallied(measure)
-        return f"coalesce(sum({x}.n) FILTER (WHERE {x}.measure = '{measure}'), 0)"
+        return f"coalesce(sum({x}.{measure.replace(':', '_')}), 0)"
 
     return count
 

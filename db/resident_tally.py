@@ -15,14 +15,16 @@ async def rebuild(conn: asyncpg.Connection) -> int:
 
 
 async def drift(conn: asyncpg.Connection) -> int:
-    """Tally rows that disagree with a count of the residents (0 on a healthy database)."""
+    """Figures (a path's measure) where the tally disagrees with a count of the residents
+    (0 on a healthy database)."""
     return await conn.fetchval(
-        """SELECT count(*) FROM (
-               SELECT r.area_path, m.measure, count(*) AS n
-                 FROM resident r CROSS JOIN LATERAL
-                      resident_measures(r.relation, r.is_party_member, r.gender, r.care_tags)
-                        AS m(measure)
-                GROUP BY 1, 2) c
-           FULL JOIN resident_tally t USING (area_path, measure)
-          WHERE coalesce(c.n, 0) <> coalesce(t.n, 0)"""
+        """WITH counted AS (
+               SELECT c.area_path, e.key, e.value::int AS n
+                 FROM resident_tally_count('') c,
+                      jsonb_each_text(to_jsonb(c) - 'area_path') e),
+           tallied AS (
+               SELECT t.area_path, e.key, e.value::int AS n
+                 FROM resident_tally t, jsonb_each_text(to_jsonb(t) - 'area_path') e)
+           SELECT count(*) FROM counted c FULL JOIN tallied t USING (area_path, key)
+            WHERE coalesce(c.n, 0) <> coalesce(t.n, 0)"""
     )

@@ -227,7 +227,7 @@ async def test_the_service_role_cannot_write_the_tally(db) -> None:  # type: ign
         await db.execute("SET LOCAL ROLE gongzhi_app")
         await db.execute("SET LOCAL gongzhi.role = 'admin'")
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
-            await db.execute("INSERT INTO resident_tally VALUES ('x', 'residents', 1)")
+            await db.execute("INSERT INTO resident_tally (area_path, residents) VALUES ('x', 1)")
 
 
 def test_unfiltered_figures_read_the_tally_others_count_residents() -> None:
@@ -240,3 +240,18 @@ def test_unfiltered_figures_read_the_tally_others_count_residents() -> None:
     # age bands depend on the day; filters on the residents themselves
     assert "resident_tally" not in sql("residentStats { count byAgeBand { count } }")
     assert "resident_tally" not in sql("residentStats(filter: {ageMin: 60}) { count }")
+
+
+async def test_every_gender_and_care_tag_has_a_tally_column(db) -> None:  # type: ignore[no-untyped-def]
+    """A migration adding an enum value must add its column (and the trigger's sum)."""
+    columns = {
+        r["column_name"]
+        for r in await db.fetch(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'resident_tally'"
+        )
+    }
+    values = await db.fetch(
+        "SELECT 'gender_' || g AS c FROM unnest(enum_range(NULL::gender)) g"
+        " UNION ALL SELECT 'care_tag_' || t FROM unnest(enum_range(NULL::care_tag)) t"
+    )
+    assert {r["c"] for r in values} <= columns

@@ -38,8 +38,7 @@ CREATE TYPE bench_pgl.resident_stats AS (count int, households int);
 CREATE OR REPLACE FUNCTION bench_pgl.area_resident_stats(a public.area)
 RETURNS bench_pgl.resident_stats
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT coalesce(sum(x.n) FILTER (WHERE x.measure = 'residents'), 0)::int,
-           coalesce(sum(x.n) FILTER (WHERE x.measure = 'households'), 0)::int
+    SELECT coalesce(sum(x.residents), 0)::int, coalesce(sum(x.households), 0)::int
     FROM public.resident_tally x WHERE x.area_path <@ a.path
 $$;
 
@@ -48,13 +47,20 @@ $$;
 CREATE OR REPLACE FUNCTION bench_pgl.area_care_tag_counts(a public.area)
 RETURNS TABLE (tag public.care_tag, count int)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT t.tag, coalesce(c.n, 0)::int
-    FROM unnest(enum_range(NULL::public.care_tag)) WITH ORDINALITY AS t(tag, ord)
-    LEFT JOIN (
-        SELECT x.measure, sum(x.n) AS n
-        FROM public.resident_tally x
-        WHERE x.area_path <@ a.path AND x.measure LIKE 'care\_tag:%'
-        GROUP BY x.measure
-    ) c ON c.measure = 'care_tag:' || t.tag
-    ORDER BY t.ord
+    SELECT v.tag, coalesce(v.n, 0)::int
+    FROM (SELECT sum(x.care_tag_elderly_alone) AS elderly_alone,
+           sum(x.care_tag_left_behind_child) AS left_behind_child,
+           sum(x.care_tag_disabled) AS disabled,
+           sum(x.care_tag_subsistence_allowance) AS subsistence_allowance,
+           sum(x.care_tag_extreme_poverty) AS extreme_poverty,
+           sum(x.care_tag_poverty_alleviated) AS poverty_alleviated
+          FROM public.resident_tally x WHERE x.area_path <@ a.path) s
+    CROSS JOIN LATERAL (VALUES
+        ('elderly_alone'::public.care_tag, s.elderly_alone),
+        ('left_behind_child'::public.care_tag, s.left_behind_child),
+        ('disabled'::public.care_tag, s.disabled),
+        ('subsistence_allowance'::public.care_tag, s.subsistence_allowance),
+        ('extreme_poverty'::public.care_tag, s.extreme_poverty),
+        ('poverty_alleviated'::public.care_tag, s.poverty_alleviated)
+    ) AS v(tag, n)
 $$;
