@@ -45,7 +45,7 @@ from db.session import Principal, Session
 from gongzhi.auth import AuthError
 from gongzhi.principals import Authenticator
 from gongzhi.settings import Settings
-from resolvers.compiled import CompiledReads
+from resolvers.compiled import CompiledReads, ReadFailed
 from resolvers.context import Context
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -177,13 +177,17 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             and context.principal is not None
             and request_data.query
             and request.headers.get(EXECUTION_HEADER) != "resolver"
+            and not getattr(request.state, "compiled_failed", False)
         ):
-            data = await self.compiled.execute(
-                context.db,
-                request_data.query,
-                request_data.variables,
-                request_data.operation_name,
-            )
+            try:
+                data = await self.compiled.execute(
+                    context.db,
+                    request_data.query,
+                    request_data.variables,
+                    request_data.operation_name,
+                )
+            except ReadFailed:
+                data = None
             if data is not None:
                 sub_response.headers[EXECUTION_HEADER] = "compiled"
                 return ExecutionResult(data=RawJSON(data), errors=None)  # type: ignore[arg-type]
@@ -313,9 +317,13 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         ):
             return None
         assert self.compiled is not None
-        text = await self.compiled.execute(
-            Session(request.state.pool, principal), query, variables, operation_name
-        )
+        try:
+            text = await self.compiled.execute(
+                Session(request.state.pool, principal), query, variables, operation_name
+            )
+        except ReadFailed:
+            request.state.compiled_failed = True  # once is enough: not again in the view
+            return None
         if text is None:
             return None
         response = Response(

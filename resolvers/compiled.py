@@ -49,6 +49,11 @@ from resolvers.pagination import filter_items, page_request
 
 log = logging.getLogger(__name__)
 
+
+class ReadFailed(Exception):
+    """The compiled statement failed in the database; the resolvers are to answer."""
+
+
 _MISSING = object()
 _NOT_COMPILABLE = object()
 
@@ -236,9 +241,24 @@ class CompiledReads:
         variables: dict[str, Any] | None,
         operation_name: str | None,
     ) -> str | None:
-        """The JSON text of the response's ``data``, or None for the resolver path."""
+        """The JSON text of the response's ``data``, or None for the resolver path.
+
+        A statement that fails in the database (cancelled, timed out, a lock not granted,
+        a deadlock, the connection lost) raises ``ReadFailed``: the caller leaves the
+        request to the resolver path, and Strawberry answers as it always does, with the
+        data it can read and coded, masked errors (HTTP 200), where this path alone could
+        only fail the whole request (HTTP 500).
+        """
         prepared = self.prepare(query, variables, operation_name)
         if prepared is None:
             return None
         compiled, params = prepared
-        return await reader.fetchval(compiled.sql, *params)
+        try:
+            return await reader.fetchval(compiled.sql, *params)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+            state = getattr(exc, "sqlstate", None) or type(exc).__name__
+            # a statement PostgreSQL refuses to run (42: syntax, undefined names; XX:
+            # internal) is the compiler's bug, not the moment's
+            level = logging.ERROR if state[:2] in ("42", "XX") else logging.WARNING
+            log.log(level, "compiled read failed (%s: %s); answering by resolvers", state, exc)
+            raise ReadFailed(state) from exc

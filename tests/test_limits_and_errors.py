@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import httpx
+import pytest
+
+from tests.factories import add_areas
 
 
 async def post(client: httpx.AsyncClient, query: str) -> dict:
@@ -64,3 +67,48 @@ async def test_validation_is_cached_per_document(client) -> None:  # type: ignor
     for _ in range(3):
         await via_strawberry()
     assert cache.cache_info().hits == hits + 3
+
+
+@pytest.fixture
+async def impatient(db):  # type: ignore[no-untyped-def]
+    """The test database's sessions give up waiting for a lock after 300 ms (set before the
+    app's pool connects, so its connections have it)."""
+    name = await db.fetchval("SELECT current_database()")
+    await db.execute(f"ALTER DATABASE \"{name}\" SET lock_timeout = '300ms'")
+    await add_areas(db)
+
+
+async def test_a_statement_the_database_refuses_is_answered_as_strawberry_would(
+    impatient,
+    client,
+    db,
+    caplog,  # type: ignore[no-untyped-def]
+) -> None:
+    """A compiled read that fails in PostgreSQL (here: a lock not granted in time) is not a
+    500: the resolvers answer, with what they can read and a coded, masked error. The
+    compiled statement is tried once, not again inside Strawberry's view."""
+    query = '{ area(code: "51") { code residents { totalCount } } }'
+    assert (await client.post("/graphql", json={"query": query})).headers[
+        "x-gongzhi-execution"
+    ] == "compiled"
+    locked = db.transaction()
+    await locked.start()
+    try:
+        await db.execute("LOCK TABLE resident IN ACCESS EXCLUSIVE MODE")
+        response = await client.post("/graphql", json={"query": query})
+        forced = await client.post(
+            "/graphql", json={"query": query}, headers={"x-gongzhi-execution": "resolver"}
+        )
+    finally:
+        await locked.rollback()
+    tried = [r for r in caplog.records if r.name == "resolvers.compiled"]
+    assert [r.getMessage().split(" (")[0] for r in tried] == ["compiled read failed"]
+    assert response.status_code == 200
+    assert response.headers["x-gongzhi-execution"] == "resolver"
+    body = response.json()
+    assert body == forced.json()
+    assert body["data"] == {"area": None}  # residents is non-null: the null reaches area
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert error["path"] == ["area", "residents"]
+    assert "lock" not in error["message"]  # masked
