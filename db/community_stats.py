@@ -1,4 +1,9 @@
-"""Dashboard aggregates over residents, for a batch of areas (each area's whole subtree)."""
+"""Dashboard aggregates over residents, for a batch of areas (each area's whole subtree).
+
+Unfiltered figures without age bands are summed from ``resident_tally`` (migration
+0012), as the compiled path does; anything else, and a resident principal (who sees
+residents by household, which the tally cannot express), counts residents.
+"""
 
 from __future__ import annotations
 
@@ -42,8 +47,68 @@ async def resident_stats(
     conn: asyncpg.Pool | asyncpg.Connection,
     area_ids: Sequence[int] | None,
     filters: FilterItems,
+    *,
+    age_bands: bool = True,
 ) -> dict[int | None, ResidentStatsRecord]:
-    """Stats per area subtree, or (area_ids None) over all residents the caller may see."""
+    """Stats per area subtree, or (area_ids None) over all residents the caller may see.
+    ``age_bands`` False: the caller does not need ``by_age_band`` (left empty)."""
+    if not filters and not age_bands:
+        tallied = await _tallied_stats(conn, area_ids)
+        if tallied is not None:
+            return tallied
+    return await _counted_stats(conn, area_ids, filters)
+
+
+async def _tallied_stats(
+    conn: asyncpg.Pool | asyncpg.Connection, area_ids: Sequence[int] | None
+) -> dict[int | None, ResidentStatsRecord] | None:
+    """The tally's sums per area (each tally column a key: residents, households,
+    party_members, gender_<g>, care_tag_<t>); None when the principal reads residents
+    by household (the caller counts them instead)."""
+    if area_ids is None:
+        parents, args = "(VALUES (NULL::bigint, ''::ltree)) p(id, path)", []
+    else:
+        parents = "unnest($1::bigint[]) p(id) JOIN area a ON a.id = p.id"
+        parents = f"(SELECT p.id, a.path FROM {parents}) p"
+        args = [list(area_ids)]
+    rows = await conn.fetch(
+        f"""SELECT p.id AS parent, gongzhi_household() IS NULL AS tallied, s.key, s.n
+              FROM {parents}
+              LEFT JOIN LATERAL (
+                  SELECT e.key, sum(e.value::int) AS n
+                    FROM resident_tally x
+                   CROSS JOIN LATERAL jsonb_each_text(to_jsonb(x) - 'area_path') e
+                   WHERE x.area_path <@ p.path
+                   GROUP BY e.key) s ON true""",
+        *args,
+    )
+    if rows and not rows[0]["tallied"]:
+        return None
+    result: dict[int | None, ResidentStatsRecord] = {
+        key: ResidentStatsRecord() for key in (area_ids if area_ids is not None else [None])
+    }
+    for row in rows:
+        if row["key"] is None:
+            continue
+        record, key, n = result[row["parent"]], row["key"], row["n"]
+        if key == "residents":
+            record.count = n
+        elif key == "households":
+            record.households = n
+        elif key == "party_members":
+            record.party_members = n
+        elif key.startswith("gender_"):
+            record.by_gender[key.removeprefix("gender_")] = n
+        elif key.startswith("care_tag_"):
+            record.by_care_tag[key.removeprefix("care_tag_")] = n
+    return result
+
+
+async def _counted_stats(
+    conn: asyncpg.Pool | asyncpg.Connection,
+    area_ids: Sequence[int] | None,
+    filters: FilterItems,
+) -> dict[int | None, ResidentStatsRecord]:
     params = Params()
     clauses = filter_sql(RESIDENT, "t", filters, params)
     if area_ids is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -87,7 +88,19 @@ async def ancestors(info: Info, area: Any) -> list[Record]:
 async def resident_stats(
     info: Info, area_id: int | None, filters: query.FilterItems
 ) -> community_stats.ResidentStatsRecord:
+    # age bands depend on the day and are counted; without them the tally serves
+    age_bands = _asks_for(info.selected_fields, "byAgeBand")
     if area_id is None:
-        stats = await community_stats.resident_stats(_ctx(info).db, None, filters)
+        stats = await community_stats.resident_stats(
+            _ctx(info).db, None, filters, age_bands=age_bands
+        )
         return stats[None]
-    return await _ctx(info).loaders.resident_stats(filters).load(area_id)
+    return await _ctx(info).loaders.resident_stats(filters, age_bands).load(area_id)
+
+
+def _asks_for(selections: Sequence[Any], name: str) -> bool:
+    """Whether ``name`` is selected anywhere in ``selections`` (fields, fragments)."""
+    return any(
+        getattr(s, "name", None) == name or _asks_for(getattr(s, "selections", ()), name)
+        for s in selections
+    )

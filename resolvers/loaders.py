@@ -92,10 +92,12 @@ class Loaders:
         return self._loader(("count", parent, relation, filters), batch)
 
     def resident_stats(
-        self, filters: query.FilterItems
+        self, filters: query.FilterItems, age_bands: bool
     ) -> DataLoader[int, community_stats.ResidentStatsRecord]:
         async def batch(keys: list[int]) -> list[community_stats.ResidentStatsRecord]:
-            stats = await community_stats.resident_stats(self.pool, keys, filters)
+            stats = await community_stats.resident_stats(
+                self.pool, keys, filters, age_bands=age_bands
+            )
             return [stats[k] for k in keys]
 
-        return self._loader(("resident_stats", filters), batch)
+        return self._loader(("resident_stats", filters, age_bands), batch)

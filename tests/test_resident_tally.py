@@ -255,3 +255,15 @@ async def test_every_gender_and_care_tag_has_a_tally_column(db) -> None:  # type
         " UNION ALL SELECT 'care_tag_' || t FROM unnest(enum_range(NULL::care_tag)) t"
     )
     assert {r["c"] for r in values} <= columns
+
+
+async def test_age_bands_are_counted_on_both_paths(gql, community) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """Age bands depend on the day: asked for (here through a fragment), both paths count
+    residents; the gql fixture compares them, and the bands add up to the count."""
+    data = await gql(
+        """query($code: String!) { area(code: $code) { residentStats { count ...Bands } } }
+           fragment Bands on ResidentStats { byAgeBand { band count } }""",
+        {"code": TOWN},
+    )
+    stats = data["area"]["residentStats"]
+    assert sum(b["count"] for b in stats["byAgeBand"]) == stats["count"] == 3
