@@ -59,10 +59,20 @@ class PrincipalConnection(asyncpg.Connection):
 
 
 async def create_pool(
-    url: str, *, min_size: int = 2, max_size: int = 10, app_role: bool = False
+    url: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 10,
+    app_role: bool = False,
+    statement_timeout: float = 0,
 ) -> asyncpg.Pool:
     """The process's pool; ``app_role`` makes every connection work as gongzhi_app, under
-    row-level security (the service), otherwise as the login role (operators' tools)."""
+    row-level security (the service), otherwise as the login role (operators' tools).
+    ``statement_timeout`` (seconds, 0 none): PostgreSQL cancels a longer statement."""
+    # one time zone for every session: timestamps print the same on every path
+    settings = {"timezone": "UTC"}
+    if statement_timeout > 0:
+        settings["statement_timeout"] = f"{max(1, round(statement_timeout * 1000))}ms"
 
     async def init(conn: asyncpg.Connection) -> None:
         await _init_connection(conn)
@@ -78,8 +88,7 @@ async def create_pool(
         init=init,
         reset=_keep_session,
         connection_class=PrincipalConnection,
-        # one time zone for every session: timestamps print the same on every path
-        server_settings={"timezone": "UTC"},
+        server_settings=settings,
     )
     assert pool is not None
     return pool

@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             min_size=settings.pool_min_size,
             max_size=settings.pool_max_size,
             app_role=True,
+            statement_timeout=settings.statement_timeout,
         )
         # Great Expectations workers start in the background (importing it takes
         # seconds); a suite it would cut short is logged here and refuses submissions.

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=5000, ge=1)
     max_page_size: int = Field(default=500, ge=1)
+    statement_timeout: float = Field(
+        default=30,
+        ge=0,
+        description="Seconds one SQL statement of a request may run before PostgreSQL "
+        "cancels it (0: no limit).",
+    )
 
     @model_validator(mode="after")
     def _production(self) -> Settings:

@@ -112,3 +112,34 @@ async def test_a_statement_the_database_refuses_is_answered_as_strawberry_would(
     assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert error["path"] == ["area", "residents"]
     assert "lock" not in error["message"]  # masked
+
+
+@pytest.fixture
+def hasty(monkeypatch):  # type: ignore[no-untyped-def]
+    """The service cancels a request's statement after 300 ms (before the app starts)."""
+    monkeypatch.setenv("GONGZHI_STATEMENT_TIMEOUT", "0.3")
+
+
+async def test_statement_timeout_cancels_and_the_request_still_gets_graphql(
+    hasty,
+    client,
+    db,
+    caplog,  # type: ignore[no-untyped-def]
+) -> None:
+    await add_areas(db)
+    query = '{ area(code: "51") { code residents { totalCount } } }'
+    locked = db.transaction()
+    await locked.start()
+    try:
+        await db.execute("LOCK TABLE resident IN ACCESS EXCLUSIVE MODE")
+        response = await client.post("/graphql", json={"query": query})
+    finally:
+        await locked.rollback()
+    assert response.status_code == 200
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    # PostgreSQL cancelled it (query_canceled), first on the compiled path
+    assert any("57014" in r.getMessage() for r in caplog.records if r.name == "resolvers.compiled")
+    # and without the lock the same query is answered in full
+    answered = (await client.post("/graphql", json={"query": query})).json()
+    assert answered == {"data": {"area": {"code": "51", "residents": {"totalCount": 0}}}}
