@@ -288,10 +288,10 @@ class Compiler:
             obj = self.object_json(named, target, t, nodes)  # type: ignore[arg-type]
             join = rel.join.format(t=t, p=alias)
             if rel.kind == "one":
-                return (
-                    f"(SELECT {obj} FROM {target.table} {t} WHERE {join} "
-                    f"ORDER BY {t}.{target.key} LIMIT 1)"
-                )
+                # by the target's key (``via``) the row is unique: no LIMIT node to run per
+                # parent row; any other join keeps a deterministic first row
+                pick = "" if rel.via else f" ORDER BY {t}.{target.key} LIMIT 1"
+                return f"(SELECT {obj} FROM {target.table} {t} WHERE {join}{pick})"
             order = (rel.order or "{t}.id").format(t=t)
             return (
                 f"(SELECT coalesce(json_agg({obj} ORDER BY {order}), '[]'::json) "
