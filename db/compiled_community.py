@@ -8,6 +8,7 @@ from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
 
 from db.audit import AUDIT_ENTRY
 from db.community import AREA, HOUSEHOLD, RESIDENT
+from db.compiled_entities import compile_entities
 from db.compiled_resident_stats import area_stats, root_stats
 from db.compiler import (
     SPECIAL_FIELDS,
@@ -95,6 +96,7 @@ ROOT_FIELDS: dict[str, RootField] = {
     "node": _node,
     "residentStats": root_stats,
     "auditLog": _root_connection(AUDIT_ENTRY),
+    "_entities": compile_entities,
 }
 
 
