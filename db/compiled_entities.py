@@ -53,7 +53,11 @@ def compile_entities(c: Compiler, field_def: GraphQLField, nodes: list[FieldNode
     site = ArgSite(field_def, nodes[0])
 
     def column(i: int) -> Any:
-        return lambda state: [r[i] for r in _representations(state, site)]
+        def bind(state: BindState) -> list[Any]:
+            reps = state.once(site, "representations", lambda: _representations(state, site))
+            return [r[i] for r in reps]
+
+        return bind
 
     types, keys, codes = (
         c.param(column(0), "text[]"),

@@ -82,6 +82,14 @@ class BindState:
     policy: Policy
     memo: dict[ArgSite, dict[str, Any]] = field(default_factory=dict)
     pages: dict[ArgSite, PageRequest] = field(default_factory=dict)
+    derived: dict[tuple[ArgSite, str], Any] = field(default_factory=dict)
+
+    def once(self, site: ArgSite, name: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` for this request, once, however many parameters need it."""
+        key = (site, name)
+        if key not in self.derived:
+            self.derived[key] = compute()
+        return self.derived[key]
 
     def args(self, site: ArgSite) -> dict[str, Any]:
         if site not in self.memo:
