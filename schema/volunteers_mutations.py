@@ -15,6 +15,7 @@ import strawberry
 from strawberry import Info
 
 from resolvers import volunteers_mutations as write
+from resolvers import volunteers_points as points
 from schema.common import from_record
 from schema.community import Area
 from schema.volunteers import (
@@ -231,12 +232,12 @@ class VolunteerMutation:
 
     @strawberry.mutation(description="Spend points on a reward from the catalogue.")
     async def redeem_reward(self, info: Info, input: RedeemRewardInput) -> PointsEntryResult:
-        outcome = await write.redeem(info, input)
+        outcome = await points.redeem(info, input)
         return _payload(outcome, lambda r: PointsEntryPayload(entry=from_record(PointsEntry, r)))
 
     @strawberry.mutation(description="Credit or debit points by hand, with a reason.")
     async def adjust_points(self, info: Info, input: AdjustPointsInput) -> PointsEntryResult:
-        outcome = await write.adjust(info, input)
+        outcome = await points.adjust(info, input)
         return _payload(outcome, lambda r: PointsEntryPayload(entry=from_record(PointsEntry, r)))
 
     @strawberry.mutation(
@@ -244,7 +245,7 @@ class VolunteerMutation:
         "(oldest points are spent first)."
     )
     async def expire_points(self, info: Info, input: ExpirePointsInput) -> ExpirePointsResult:
-        outcome = await write.expire(info, input)
+        outcome = await points.expire(info, input)
         if isinstance(outcome, list):
             return _failed(outcome)
         return ExpirePointsPayload(
@@ -256,7 +257,7 @@ class VolunteerMutation:
 
     @strawberry.mutation(description="Set the points earned per verified hour in an area.")
     async def set_points_rate(self, info: Info, input: SetPointsRateInput) -> PointsRateResult:
-        outcome = await write.set_rate(info, input)
+        outcome = await points.set_rate(info, input)
         return _payload(
             outcome,
             lambda r: PointsRatePayload(
@@ -266,10 +267,10 @@ class VolunteerMutation:
 
     @strawberry.mutation(description="Add a reward to an area's catalogue.")
     async def create_reward(self, info: Info, input: CreateRewardInput) -> RewardResult:
-        outcome = await write.create_reward(info, input)
+        outcome = await points.create_reward(info, input)
         return _payload(outcome, lambda r: RewardPayload(reward=from_record(Reward, r)))
 
     @strawberry.mutation(description="Add stock to a reward.")
     async def restock_reward(self, info: Info, input: RestockRewardInput) -> RewardResult:
-        outcome = await write.restock(info, input)
+        outcome = await points.restock(info, input)
         return _payload(outcome, lambda r: RewardPayload(reward=from_record(Reward, r)))
