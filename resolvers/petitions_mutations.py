@@ -1,5 +1,6 @@
-"""Mutations of petitions and cases: check the input (resolvers/petitions_checks.py), lock,
-check the state machine and the version, write in one transaction.
+"""Mutations of petitions: check the input (resolvers/petitions_checks.py), lock,
+check the state machine and the version, write in one transaction. Cases:
+resolvers/petitions_cases.py; the transaction they share: resolvers/petitions_base.py.
 
 Every status change takes ``expectedVersion``: the petition is locked, and a version other
 than the expected one is refused with VERSION_CONFLICT (two concurrent changes from the
@@ -20,13 +21,8 @@ from strawberry import Info
 
 from db import petitions as reads
 from db import petitions_writes as writes
-from db.errors import DomainError
-from db.petitions_mapping import PETITION, PETITION_CASE
-from db.query import rows_by_key
-from db.session import audit
-from resolvers.context import Context
+from resolvers.petitions_base import Outcome, Record, context, run, visibility_label
 from resolvers.petitions_checks import (
-    CODES,
     DESCRIPTION_MAX,
     HANDLERS,
     NOTE_MAX,
@@ -46,56 +42,11 @@ from resolvers.petitions_checks import (
     text,
 )
 
-Record = asyncpg.Record
-Outcome = Record | list[Problem]
-Work = Callable[[asyncpg.Connection], Awaitable[tuple[int, bool]]]
-
-
-def _ctx(info: Info) -> Context:
-    return info.context
-
-
-async def _run(info: Info, roles: tuple[str, ...], target: str, work: Work) -> Outcome:
-    """``work`` on one connection in one transaction; it returns (key, wrote). The written
-    row is read back in the same transaction (row-level security applies)."""
-    ctx = _ctx(info)
-    role = ctx.db.principal.role
-    if role not in roles:
-        return [Problem("FORBIDDEN", f"a {role} may not {_verb(info.field_name)}")]
-    entity = PETITION if target == "Petition" else PETITION_CASE
-    try:
-        with writes.petition_errors():
-            async with ctx.db.transaction(operation=info.field_name) as conn:
-                key, wrote = await work(conn)
-                if wrote:
-                    await audit(conn, target, key)
-                record = (await rows_by_key(conn, entity, [key]))[key]
-    except Refused as exc:
-        return exc.problems
-    except DomainError as exc:
-        code = exc.code if exc.code in CODES else "INVALID_INPUT"
-        return [Problem(code, exc.message, exc.field)]
-    finally:
-        ctx.reset_loaders()
-    return record
-
-
-def _verb(field_name: str) -> str:
-    words = []
-    for ch in field_name:
-        words.append(f" {ch.lower()}" if ch.isupper() else ch)
-    return "".join(words)
-
-
-def _visibility(value: Any) -> str | None:
-    return None if value is None else db_label(value)
-
-
 # -- submission ------------------------------------------------------------------------
 
 
 async def submit_petition(info: Info, data: Any) -> Outcome:
-    principal = _ctx(info).db.principal
+    principal = context(info).db.principal
     problems = Problems()
     idem = text(data.idempotency_key, "idempotencyKey", problems, required=True, limit=200)
     description = text(
@@ -195,7 +146,7 @@ async def submit_petition(info: Info, data: Any) -> Outcome:
         await writes.add_cosigners(conn, key, [c for c in cosigners if c != submitter])
         return key, True
 
-    return await _run(info, SUBMITTERS, "Petition", work)
+    return await run(info, SUBMITTERS, "Petition", work)
 
 
 def _replay(found: Record, digest: str) -> tuple[int, bool]:
@@ -233,13 +184,13 @@ class Move:
 
 
 async def _move(info: Info, data: Any, move: Move, problems: Problems) -> Outcome:
-    principal = _ctx(info).db.principal
+    principal = context(info).db.principal
     key = parse_key(data.id, "Petition", "id", problems)
     check_version(data.expected_version, "expectedVersion", problems)
     note = text(
         getattr(data, "note", None), "note", problems, required=move.note_required, limit=NOTE_MAX
     )
-    visibility = _visibility(getattr(data, "visibility", None))
+    visibility = visibility_label(getattr(data, "visibility", None))
 
     async def work(conn: asyncpg.Connection) -> tuple[int, bool]:
         problems.refuse_if_any()
@@ -263,7 +214,7 @@ async def _move(info: Info, data: Any, move: Move, problems: Problems) -> Outcom
             raise Refused([_conflict(None, data.expected_version)])
         return key, True
 
-    return await _run(info, move.roles, "Petition", work)
+    return await run(info, move.roles, "Petition", work)
 
 
 def _conflict(current: int | None, expected: int) -> Problem:
@@ -276,7 +227,7 @@ def _conflict(current: int | None, expected: int) -> Problem:
 
 
 async def triage_petition(info: Info, data: Any) -> Outcome:
-    principal = _ctx(info).db.principal
+    principal = context(info).db.principal
     problems = Problems()
     reason = text(data.reason, "reason", problems, required=True, limit=REASON_MAX)
     move = Move(
@@ -328,7 +279,7 @@ async def resolve_petition(info: Info, data: Any) -> Outcome:
 
 
 async def give_feedback(info: Info, data: Any) -> Outcome:
-    principal = _ctx(info).db.principal
+    principal = context(info).db.principal
 
     async def check(conn: asyncpg.Connection, current: Record, problems: Problems) -> None:
         if current["household_id"] is None or current["household_id"] != principal.household:
@@ -357,7 +308,7 @@ async def close_petition(info: Info, data: Any) -> Outcome:
 
 
 async def reopen_petition(info: Info, data: Any) -> Outcome:
-    principal = _ctx(info).db.principal
+    principal = context(info).db.principal
 
     async def check(conn: asyncpg.Connection, current: Record, problems: Problems) -> None:
         if current["status"] == "feedback" and current["satisfaction"] != "dissatisfied":
@@ -429,7 +380,7 @@ async def comment_petition(info: Info, data: Any) -> Outcome:
     problems = Problems()
     key = parse_key(data.id, "Petition", "id", problems)
     note = text(data.note, "note", problems, required=True, limit=NOTE_MAX)
-    visibility = _visibility(data.visibility) or "internal"
+    visibility = visibility_label(data.visibility) or "internal"
 
     async def work(conn: asyncpg.Connection) -> tuple[int, bool]:
         problems.refuse_if_any()
@@ -438,11 +389,11 @@ async def comment_petition(info: Info, data: Any) -> Outcome:
             raise Refused([Problem("NOT_FOUND", f"no petition {data.id}", "id")])
         return key, False  # the event is the record; the petition does not change
 
-    return await _run(info, HANDLERS, "Petition", work)
+    return await run(info, HANDLERS, "Petition", work)
 
 
 async def cosign_petition(info: Info, data: Any) -> Outcome:
-    principal = _ctx(info).db.principal
+    principal = context(info).db.principal
     problems = Problems()
     key = parse_key(data.id, "Petition", "id", problems)
     residents = parse_keys(list(data.resident_ids), "Resident", "residentIds", problems)
@@ -470,125 +421,4 @@ async def cosign_petition(info: Info, data: Any) -> Outcome:
         await writes.add_cosigners(conn, key, residents)
         return key, True
 
-    return await _run(info, SUBMITTERS, "Petition", work)
-
-
-# -- cases -----------------------------------------------------------------------------
-
-
-async def _link(
-    conn: asyncpg.Connection, case: Record, petitions: list[int], field: str, ids: list[Any]
-) -> None:
-    problems = Problems()
-    found = {r["id"]: r for r in await writes.petitions_brief(conn, petitions)}
-    for i, key in enumerate(petitions):
-        row = found.get(key)
-        if row is None:
-            problems.add("NOT_FOUND", f"no petition {ids[i]}", f"{field}.{i}")
-        elif not _under(row["area_path"], case["area_path"]):
-            problems.add(
-                "OUTSIDE_CASE_AREA", "the petition lies outside the case's area", f"{field}.{i}"
-            )
-    problems.refuse_if_any()
-    await writes.event_context(conn, None, None)
-    await writes.set_case(conn, case["id"], petitions)
-
-
-def _under(path: str, ancestor: str) -> bool:
-    return path == ancestor or path.startswith(ancestor + ".")
-
-
-async def create_case(info: Info, data: Any) -> Outcome:
-    problems = Problems()
-    title = text(data.title, "title", problems, required=True, limit=200)
-    description = text(data.description, "description", problems, required=False, limit=4000)
-    petitions = parse_keys(list(data.petition_ids), "Petition", "petitionIds", problems)
-
-    async def work(conn: asyncpg.Connection) -> tuple[int, bool]:
-        area = await writes.area_by_code(conn, data.area_code)
-        if area is None:
-            problems.add("UNKNOWN_AREA", f"no area {data.area_code}", "areaCode")
-        elif area["level"] not in ("village", "compound", "building"):
-            problems.add(
-                "WRONG_AREA_LEVEL",
-                f"a case concerns a village/community, compound or building, not a {area['level']}",
-                "areaCode",
-            )
-        problems.refuse_if_any()
-        assert title is not None
-        key = await writes.insert_case(conn, area["id"], title, description)
-        case = await writes.lock_case(conn, key)
-        await _link(conn, case, petitions, "petitionIds", list(data.petition_ids))
-        return key, True
-
-    return await _run(info, STAFF, "PetitionCase", work)
-
-
-async def link_to_case(info: Info, data: Any) -> Outcome:
-    problems = Problems()
-    key = parse_key(data.case_id, "PetitionCase", "caseId", problems)
-    petitions = parse_keys(list(data.petition_ids), "Petition", "petitionIds", problems)
-    if not petitions and not problems:
-        problems.add("INVALID_INPUT", "name at least one petition", "petitionIds")
-
-    async def work(conn: asyncpg.Connection) -> tuple[int, bool]:
-        problems.refuse_if_any()
-        assert key is not None
-        case = await writes.lock_case(conn, key)
-        if case is None:
-            raise Refused([Problem("NOT_FOUND", f"no case {data.case_id}", "caseId")])
-        await _link(conn, case, petitions, "petitionIds", list(data.petition_ids))
-        return key, True
-
-    return await _run(info, STAFF, "PetitionCase", work)
-
-
-# case action -> (target status, the statuses petitions move from)
-CASE_MOVES = {
-    "start": ("in_progress", ("assigned",)),
-    "resolve": ("resolved", ("assigned", "in_progress")),
-}
-
-
-async def handle_case(info: Info, data: Any) -> Outcome:
-    """Move a case's petitions on together: those that can make the move do, each with
-    its own event; the others stay as they are."""
-    problems = Problems()
-    key = parse_key(data.case_id, "PetitionCase", "caseId", problems)
-    check_version(data.expected_version, "expectedVersion", problems)
-    target, sources = CASE_MOVES[db_label(data.action)]
-    note = text(data.note, "note", problems, required=target == "resolved", limit=NOTE_MAX)
-    visibility = _visibility(data.visibility)
-
-    async def work(conn: asyncpg.Connection) -> tuple[int, bool]:
-        problems.refuse_if_any()
-        assert key is not None
-        case = await writes.lock_case(conn, key)
-        if case is None:
-            raise Refused([Problem("NOT_FOUND", f"no case {data.case_id}", "caseId")])
-        if case["version"] != data.expected_version:
-            raise Refused(
-                [
-                    Problem(
-                        "VERSION_CONFLICT",
-                        f"the case is at version {case['version']}, not "
-                        f"{data.expected_version}; reload and retry",
-                        "expectedVersion",
-                    )
-                ]
-            )
-        await writes.event_context(conn, note, visibility)
-        moved = await writes.move_case(conn, key, target, sources)
-        if not moved:
-            raise Refused(
-                [
-                    Problem(
-                        "ILLEGAL_TRANSITION",
-                        f"no petition of this case can become {target} "
-                        f"(they must be {' or '.join(sources)})",
-                    )
-                ]
-            )
-        return key, True
-
-    return await _run(info, STAFF, "PetitionCase", work)
+    return await run(info, SUBMITTERS, "Petition", work)

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry import Info
 
+from resolvers import petitions_cases as cases
 from resolvers import petitions_mutations as write
 from resolvers.petitions_checks import CODES
 from schema.common import from_record
@@ -344,7 +345,7 @@ class PetitionMutation:
     async def create_petition_case(
         self, info: Info, input: CreatePetitionCaseInput
     ) -> PetitionCaseResult:
-        return _case(await write.create_case(info, input))
+        return _case(await cases.create_case(info, input))
 
     @strawberry.mutation(
         description="Handle a case's petitions together: start or resolve every one that can."
@@ -352,10 +353,10 @@ class PetitionMutation:
     async def handle_petition_case(
         self, info: Info, input: HandlePetitionCaseInput
     ) -> PetitionCaseResult:
-        return _case(await write.handle_case(info, input))
+        return _case(await cases.handle_case(info, input))
 
     @strawberry.mutation(description="Link more petitions to a case.")
     async def link_petitions_to_case(
         self, info: Info, input: LinkPetitionsInput
     ) -> PetitionCaseResult:
-        return _case(await write.link_to_case(info, input))
+        return _case(await cases.link_to_case(info, input))
